@@ -600,7 +600,7 @@ impl ParquetDocs {
             .finish()?;
         let as_strings = |name: &str| -> std::result::Result<Vec<Option<String>>, PolarsError> {
             let col = df.column(name)?.cast(&DataType::String)?;
-            Ok(col.str()?.into_iter().map(|v| v.map(str::to_owned)).collect())
+            Ok(col.str()?.iter().map(|v| v.map(str::to_owned)).collect())
         };
         let texts = as_strings(&self.columns[0])?;
         let n = texts.len();

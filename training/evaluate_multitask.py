@@ -65,11 +65,7 @@ def predict_word_tags(model, tokenizer, sents, max_len, batch_size):
     out = [None] * len(ex)
     truncated = 0
     for idx, batch in _batches(ex, batch_size):
-        pred = (
-            model(batch["input_ids"], batch["attention_mask"], "ner")
-            .argmax(-1)
-            .tolist()
-        )
+        pred = model(batch["input_ids"], batch["attention_mask"], "ner").argmax(-1).tolist()
         for row, i in enumerate(idx):
             e = ex[i]
             tags = ["O"] * e["n_words"]
@@ -89,23 +85,21 @@ def main(argv=None):
     sst_file = args.sst2_dir / ("test.tsv" if args.split == "test" else "dev.tsv")
     conll_file = args.conll_dir / ("test.txt" if args.split == "test" else "valid.txt")
 
-    sst = sst2_accuracy(
-        model, tokenizer, mc.read_sst2(sst_file), args.max_len, args.batch_size
-    )
+    sst = sst2_accuracy(model, tokenizer, mc.read_sst2(sst_file), args.max_len, args.batch_size)
     print(
-        f"SST-2 {sst_file.name}: accuracy {100 * sst['accuracy']:.2f}% ({sst['n_correct']}/{sst['n']})"
+        f"SST-2 {sst_file.name}: accuracy {100 * sst['accuracy']:.2f}%"
+        f" ({sst['n_correct']}/{sst['n']})"
     )
 
     sents = mc.read_conll(conll_file)
-    pred, truncated = predict_word_tags(
-        model, tokenizer, sents, args.max_len, args.batch_size
-    )
+    pred, truncated = predict_word_tags(model, tokenizer, sents, args.max_len, args.batch_size)
     gold = [s[1] for s in sents]
     ner = mc.entity_prf(gold, pred)
     n_tok = sum(len(g) for g in gold)
     tok_acc = sum(a == b for g, p in zip(gold, pred) for a, b in zip(g, p)) / n_tok
     print(
-        f"CoNLL-2003 {conll_file.name}: {len(sents)} sentences, {n_tok} tokens, token accuracy {100 * tok_acc:.2f}%"
+        f"CoNLL-2003 {conll_file.name}: {len(sents)} sentences, {n_tok} tokens,"
+        f" token accuracy {100 * tok_acc:.2f}%"
     )
     print(f"{'type':<8}{'P':>8}{'R':>8}{'F1':>8}{'gold':>7}{'pred':>7}")
     for name, m in list(ner["per_type"].items()) + [("overall", ner["overall"])]:
@@ -114,9 +108,7 @@ def main(argv=None):
             f"{m['n_gold']:>7}{m['n_pred']:>7}"
         )
     if truncated:
-        print(
-            f"warning: {truncated} words beyond --max-len {args.max_len} predicted as O"
-        )
+        print(f"warning: {truncated} words beyond --max-len {args.max_len} predicted as O")
 
     result = {
         "split": args.split,

@@ -82,16 +82,12 @@ def default_base_dir() -> Path | None:
 class MultiTaskBert(nn.Module):
     """One shared BERT encoder, a sequence head on the pooler output and a token head."""
 
-    def __init__(
-        self, bert: nn.Module, num_sentiment: int = 2, num_ner: int = len(NER_LABELS)
-    ):
+    def __init__(self, bert: nn.Module, num_sentiment: int = 2, num_ner: int = len(NER_LABELS)):
         super().__init__()
         self.bert = bert
         cfg = bert.config
         dropout = getattr(cfg, "classifier_dropout", None)
-        self.dropout = nn.Dropout(
-            cfg.hidden_dropout_prob if dropout is None else dropout
-        )
+        self.dropout = nn.Dropout(cfg.hidden_dropout_prob if dropout is None else dropout)
         self.sentiment_classifier = nn.Linear(cfg.hidden_size, num_sentiment)
         self.ner_classifier = nn.Linear(cfg.hidden_size, num_ner)
         for head in (self.sentiment_classifier, self.ner_classifier):
@@ -123,9 +119,7 @@ class MultiTaskBert(nn.Module):
 def load_base(base_dir: str | Path) -> MultiTaskBert:
     from transformers import BertModel
 
-    bert = BertModel.from_pretrained(
-        str(base_dir), local_files_only=True, add_pooling_layer=True
-    )
+    bert = BertModel.from_pretrained(str(base_dir), local_files_only=True, add_pooling_layer=True)
     return MultiTaskBert(bert)
 
 
@@ -176,9 +170,8 @@ def save_model(
             continue
         tensors[name] = tensor.detach().to(torch.float16).contiguous().cpu()
     save_file(tensors, str(out / "model.safetensors"), metadata={"format": "pt"})
-    (out / "config.json").write_text(
-        json.dumps(build_config(base_dir), indent=2) + "\n"
-    )
+    os.chmod(out / "model.safetensors", 0o644)
+    (out / "config.json").write_text(json.dumps(build_config(base_dir), indent=2) + "\n")
     for fname in TOKENIZER_FILES:
         shutil.copyfile(Path(base_dir) / fname, out / fname)
     if extra is not None:
@@ -195,23 +188,17 @@ def load_model(model_dir: str | Path) -> MultiTaskBert:
     heads = raw["presslens_heads"]
     if list(heads["ner"]["id2label"].values()) != NER_LABELS:
         raise ValueError("NER label order in config.json differs from NER_LABELS")
-    config = BertConfig(
-        **{k: raw[k] for k in BERT_CONFIG_FIELDS if k in raw and k != "model_type"}
-    )
+    config = BertConfig(**{k: raw[k] for k in BERT_CONFIG_FIELDS if k in raw and k != "model_type"})
     model = MultiTaskBert(
         BertModel(config, add_pooling_layer=True),
         num_sentiment=len(heads["sentiment"]["id2label"]),
         num_ner=len(heads["ner"]["id2label"]),
     )
-    state = {
-        k: v.float() for k, v in load_file(str(model_dir / "model.safetensors")).items()
-    }
+    state = {k: v.float() for k, v in load_file(str(model_dir / "model.safetensors")).items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [k for k in missing if not k.endswith("position_ids")]
     if missing or unexpected:
-        raise ValueError(
-            f"state dict mismatch: missing={missing} unexpected={unexpected}"
-        )
+        raise ValueError(f"state dict mismatch: missing={missing} unexpected={unexpected}")
     model.eval()
     return model
 
@@ -324,9 +311,7 @@ def bucketed_batches(
     window = batch_size * bucket_factor
     batches = []
     for start in range(0, len(order), window):
-        chunk = sorted(
-            order[start : start + window], key=lambda j: len(examples[j]["ids"])
-        )
+        chunk = sorted(order[start : start + window], key=lambda j: len(examples[j]["ids"]))
         for b in range(0, len(chunk), batch_size):
             batches.append([examples[j] for j in chunk[b : b + batch_size]])
     rng.shuffle(batches)
@@ -396,7 +381,9 @@ def entity_prf(gold_seqs: list[list[str]], pred_seqs: list[list[str]]) -> dict:
     from collections import Counter
 
     n_gold, n_pred, n_correct = Counter(), Counter(), Counter()
-    for gold, pred in zip(gold_seqs, pred_seqs, strict=True):
+    if len(gold_seqs) != len(pred_seqs):
+        raise ValueError("gold and predicted corpora differ in number of sentences")
+    for gold, pred in zip(gold_seqs, pred_seqs):
         if len(gold) != len(pred):
             raise ValueError("gold and predicted sequences differ in length")
         g, p = set(get_chunks(gold)), set(get_chunks(pred))

@@ -50,11 +50,7 @@ def test_entity_prf_hand_computed():
     assert per["PER"]["recall"] == pytest.approx(0.5)
     assert per["PER"]["f1"] == pytest.approx(2 / 3)
     assert per["MISC"]["f1"] == pytest.approx(1.0)
-    assert (
-        per["ORG"]["n_correct"] == 0
-        and per["ORG"]["n_pred"] == 2
-        and per["ORG"]["n_gold"] == 1
-    )
+    assert per["ORG"]["n_correct"] == 0 and per["ORG"]["n_pred"] == 2 and per["ORG"]["n_gold"] == 1
     assert per["ORG"]["f1"] == 0.0
     assert per["LOC"]["recall"] == 0.0 and per["LOC"]["n_pred"] == 0
 

@@ -78,9 +78,7 @@ def parse_args(argv=None):
         default=0,
         help="drop SST-2 phrases shorter than this",
     )
-    p.add_argument(
-        "--conll-limit", type=int, default=0, help="CoNLL sentences to sample (0 = all)"
-    )
+    p.add_argument("--conll-limit", type=int, default=0, help="CoNLL sentences to sample (0 = all)")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--log-every", type=int, default=25)
     return p.parse_args(argv)
@@ -120,9 +118,11 @@ def main(argv=None):
     sst_ex = mc.encode_sst2(tokenizer, pool, args.max_len)
     ner_ex = mc.encode_conll(tokenizer, conll, args.max_len)
     n_pos = sum(e["label"] for e in sst_ex)
+    sst_mean = sum(len(e["ids"]) for e in sst_ex) / len(sst_ex)
+    ner_mean = sum(len(e["ids"]) for e in ner_ex) / len(ner_ex)
     log(
-        f"SST-2: {len(sst_ex)} phrases ({n_pos} positive, mean {sum(len(e['ids']) for e in sst_ex) / len(sst_ex):.1f}"
-        f" tokens); CoNLL: {len(ner_ex)} sentences (mean {sum(len(e['ids']) for e in ner_ex) / len(ner_ex):.1f} tokens)"
+        f"SST-2: {len(sst_ex)} phrases ({n_pos} positive, mean {sst_mean:.1f} tokens);"
+        f" CoNLL: {len(ner_ex)} sentences (mean {ner_mean:.1f} tokens)"
     )
 
     # ---- model / optimiser
@@ -131,9 +131,7 @@ def main(argv=None):
     no_decay = ("bias", "LayerNorm.weight")
     groups = [
         {
-            "params": [
-                p for n, p in model.named_parameters() if not n.endswith(no_decay)
-            ],
+            "params": [p for n, p in model.named_parameters() if not n.endswith(no_decay)],
             "weight_decay": args.weight_decay,
         },
         {
@@ -142,9 +140,7 @@ def main(argv=None):
         },
     ]
     optim = torch.optim.AdamW(groups, lr=args.lr)
-    per_epoch = math.ceil(len(sst_ex) / args.batch_size) + math.ceil(
-        len(ner_ex) / args.batch_size
-    )
+    per_epoch = math.ceil(len(sst_ex) / args.batch_size) + math.ceil(len(ner_ex) / args.batch_size)
     total = per_epoch * args.epochs
     if args.max_steps:
         total = min(total, args.max_steps)
@@ -158,19 +154,16 @@ def main(argv=None):
     sched = torch.optim.lr_scheduler.LambdaLR(optim, lr_lambda)
     ce = nn.CrossEntropyLoss(ignore_index=mc.IGNORE_INDEX)
     log(
-        f"{per_epoch} batches/epoch, {total} optimiser steps planned, warmup {warmup}, threads {args.threads}"
+        f"{per_epoch} batches/epoch, {total} optimiser steps planned,"
+        f" warmup {warmup}, threads {args.threads}"
     )
 
     step, stop = 0, False
     run = {"sentiment": [0.0, 0], "ner": [0.0, 0]}
     t_train = time.time()
     for epoch in range(args.epochs):
-        batches = [
-            ("sentiment", b) for b in mc.bucketed_batches(sst_ex, args.batch_size, rng)
-        ]
-        batches += [
-            ("ner", b) for b in mc.bucketed_batches(ner_ex, args.batch_size, rng)
-        ]
+        batches = [("sentiment", b) for b in mc.bucketed_batches(sst_ex, args.batch_size, rng)]
+        batches += [("ner", b) for b in mc.bucketed_batches(ner_ex, args.batch_size, rng)]
         rng.shuffle(batches)
         for task, examples in batches:
             batch = mc.collate(examples)
@@ -186,20 +179,17 @@ def main(argv=None):
             run[task][1] += 1
             if step % args.log_every == 0 or step == total:
                 el = time.time() - t_train
-                parts = " ".join(
-                    f"{k}={v[0] / v[1]:.4f}({v[1]})" for k, v in run.items() if v[1]
-                )
+                parts = " ".join(f"{k}={v[0] / v[1]:.4f}({v[1]})" for k, v in run.items() if v[1])
                 log(
-                    f"epoch {epoch + 1} step {step}/{total} loss {parts} lr {sched.get_last_lr()[0]:.2e}"
+                    f"epoch {epoch + 1} step {step}/{total} loss {parts}"
+                    f" lr {sched.get_last_lr()[0]:.2e}"
                     f" {el / step:.2f}s/step eta {(total - step) * el / step / 60:.1f}min"
                 )
                 run = {"sentiment": [0.0, 0], "ner": [0.0, 0]}
             if step >= total:
                 stop = True
             elif args.max_minutes and (time.time() - t0) / 60 >= args.max_minutes:
-                log(
-                    f"time budget of {args.max_minutes} min reached at step {step}; stopping early"
-                )
+                log(f"time budget of {args.max_minutes} min reached at step {step}; stopping early")
                 stop = True
             if stop:
                 break
@@ -210,9 +200,7 @@ def main(argv=None):
     model.eval()
     extra = {
         "base": str(base),
-        "args": {
-            k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
-        },
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "steps": step,
         "planned_steps": total,
         "sst2_train_examples": len(sst_ex),
@@ -223,7 +211,8 @@ def main(argv=None):
     }
     mc.save_model(model, base, args.out, extra)
     log(
-        f"saved to {args.out} after {step} steps; training {train_min:.1f} min, total {(time.time() - t0) / 60:.1f} min"
+        f"saved to {args.out} after {step} steps; training {train_min:.1f} min,"
+        f" total {(time.time() - t0) / 60:.1f} min"
     )
 
 
