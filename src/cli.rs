@@ -14,7 +14,11 @@ use crate::pipeline::{CleanOptions, Pipeline, PipelineOptions, Timings};
 use crate::segment::Segmenter;
 
 #[derive(Debug, Parser)]
-#[command(name = "presslens", version, about = "Batch NLP for news corpora: clean, split, sentiment, NER → Parquet")]
+#[command(
+    name = "presslens",
+    version,
+    about = "Batch NLP for news corpora: clean, split, sentiment, NER → Parquet"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -282,7 +286,12 @@ fn bench(a: BenchArgs) -> Result<i32> {
     // Replicate until the corpus has enough sentences.
     let per_copy = {
         let mut tm = Timings::default();
-        pipeline.process(base.clone(), &mut tm).sent.doc_id.len().max(1)
+        pipeline
+            .process(base.clone(), &mut tm)
+            .sent
+            .doc_id
+            .len()
+            .max(1)
     };
     let copies = a.min_sentences.div_ceil(per_copy).max(1);
     let mut docs = Vec::with_capacity(base.len() * copies);
@@ -299,9 +308,19 @@ fn bench(a: BenchArgs) -> Result<i32> {
     let corpus = Corpus::from_texts(texts, Some(ids));
     let (rows, tm) = pipeline.analyze_corpus(corpus);
     let n = rows.sent.doc_id.len();
-    let threads = a.common.threads.map_or_else(|| format!("{} (libtorch default)", tch::get_num_threads()), |t| t.to_string());
-    println!("presslens bench: {n_docs} documents ({copies} copies of {}), {n} sentences, {} entities", base.len(), rows.ent.doc_id.len());
-    println!("models loaded in {load_s:.2}s; batch size {}, window {}, threads {threads}", a.common.batch_size, a.common.max_window);
+    let threads = a.common.threads.map_or_else(
+        || format!("{} (libtorch default)", tch::get_num_threads()),
+        |t| t.to_string(),
+    );
+    println!(
+        "presslens bench: {n_docs} documents ({copies} copies of {}), {n} sentences, {} entities",
+        base.len(),
+        rows.ent.doc_id.len()
+    );
+    println!(
+        "models loaded in {load_s:.2}s; batch size {}, window {}, threads {threads}",
+        a.common.batch_size, a.common.max_window
+    );
     println!("  clean     {}", rate(n, tm.clean));
     println!("  segment   {}", rate(n, tm.segment));
     println!("  infer     {}", rate(n, tm.infer));
@@ -316,7 +335,10 @@ mod tests {
     #[test]
     fn parse_and_bad_args() {
         assert_eq!(main(["presslens", "--bogus"]), 2);
-        assert_eq!(main(["presslens", "run", "/no/such/input", "-o", "/tmp/x"]), 1);
+        assert_eq!(
+            main(["presslens", "run", "/no/such/input", "-o", "/tmp/x"]),
+            1
+        );
         assert!(model_opt("none").expect("ok").is_none());
         assert_eq!(model_opt("default").expect("ok"), Some(ModelSpec::Default));
     }

@@ -42,11 +42,18 @@ pub enum Error {
     Clean(#[from] crate::clean::CleanError),
     /// An option has an invalid value.
     #[error("invalid option {option}: {reason}")]
-    Option { option: &'static str, reason: String },
+    Option {
+        option: &'static str,
+        reason: String,
+    },
 }
 
 impl Error {
-    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
         Error::Io {
             action,
             path: path.into(),

@@ -60,12 +60,16 @@ impl ModelSpec {
             return Ok(ModelSpec::Local(p.to_path_buf()));
         }
         if p.exists() {
-            return Err(Error::model(s, "is a file; a model is a folder with config.json and weights"));
+            return Err(Error::model(
+                s,
+                "is a file; a model is a folder with config.json and weights",
+            ));
         }
         let looks_like_id = s.split('/').count() <= 2
             && !s.starts_with('.')
             && !s.starts_with('/')
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
         if looks_like_id {
             Ok(ModelSpec::Hub(s.to_string()))
         } else {
@@ -101,7 +105,9 @@ pub fn default_model_dir() -> PathBuf {
 }
 
 /// Compute device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum DeviceChoice {
     #[default]
@@ -165,14 +171,15 @@ fn fetch(spec: &ModelSpec, dir: &Path, file: &str) -> Result<Option<PathBuf>> {
             let res = LocalResource {
                 local_path: dir.join(file),
             };
-            let p = res
-                .get_local_path()
-                .map_err(|e| Error::model(spec, e))?;
+            let p = res.get_local_path().map_err(|e| Error::model(spec, e))?;
             Ok(p.is_file().then_some(p))
         }
         ModelSpec::Hub(id) => {
             let url = format!("https://huggingface.co/{id}/resolve/main/{file}");
-            let res = RemoteResource::from_pretrained((&format!("presslens/{id}/{file}") as &str, &url as &str));
+            let res = RemoteResource::from_pretrained((
+                &format!("presslens/{id}/{file}") as &str,
+                &url as &str,
+            ));
             match res.get_local_path() {
                 Ok(p) => Ok(Some(p)),
                 Err(e) => {
@@ -199,11 +206,16 @@ fn locate_files(spec: &ModelSpec) -> Result<ModelFiles> {
     };
     if !matches!(spec, ModelSpec::Hub(_)) && !dir.is_dir() {
         let hint = if matches!(spec, ModelSpec::Default) {
-            format!("; the embedded model is missing (set {DEFAULT_MODEL_ENV} or pass a model folder)")
+            format!(
+                "; the embedded model is missing (set {DEFAULT_MODEL_ENV} or pass a model folder)"
+            )
         } else {
             String::new()
         };
-        return Err(Error::model(spec, format!("folder {} not found{hint}", dir.display())));
+        return Err(Error::model(
+            spec,
+            format!("folder {} not found{hint}", dir.display()),
+        ));
     }
     let config = fetch(spec, &dir, "config.json")?
         .ok_or_else(|| Error::model(spec, "config.json not found"))?;
@@ -214,7 +226,10 @@ fn locate_files(spec: &ModelSpec) -> Result<ModelFiles> {
         None
     };
     if tokenizer_json.is_none() && vocab.is_none() {
-        return Err(Error::model(spec, "neither tokenizer.json nor vocab.txt found"));
+        return Err(Error::model(
+            spec,
+            "neither tokenizer.json nor vocab.txt found",
+        ));
     }
     let tokenizer_config = fetch(spec, &dir, "tokenizer_config.json")?;
     let mut weights = None;
@@ -225,7 +240,10 @@ fn locate_files(spec: &ModelSpec) -> Result<ModelFiles> {
         }
     }
     let weights = weights.ok_or_else(|| {
-        Error::model(spec, format!("no weights found (looked for {})", WEIGHT_FILES.join(", ")))
+        Error::model(
+            spec,
+            format!("no weights found (looked for {})", WEIGHT_FILES.join(", ")),
+        )
     })?;
     Ok(ModelFiles {
         config,
@@ -308,7 +326,11 @@ fn heads_from_config(cfg: &serde_json::Value, spec: &ModelSpec) -> Result<Vec<(T
     )])
 }
 
-fn load_tokenizer(files: &ModelFiles, cfg: &serde_json::Value, spec: &ModelSpec) -> Result<Tokenizer> {
+fn load_tokenizer(
+    files: &ModelFiles,
+    cfg: &serde_json::Value,
+    spec: &ModelSpec,
+) -> Result<Tokenizer> {
     let bad = |e: tokenizers::Error| Error::model(spec, format!("tokenizer: {e}"));
     let mut tok = if let Some(p) = &files.tokenizer_json {
         Tokenizer::from_file(p).map_err(bad)?
@@ -391,9 +413,12 @@ impl LoadedModel {
         let files = locate_files(spec)?;
         let text = std::fs::read_to_string(&files.config)
             .map_err(|e| Error::io("cannot read", &files.config, e))?;
-        let cfg: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| Error::model(spec, format!("config.json: {e}")))?;
-        let model_type = cfg.get("model_type").and_then(|v| v.as_str()).unwrap_or("bert");
+        let cfg: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::model(spec, format!("config.json: {e}")))?;
+        let model_type = cfg
+            .get("model_type")
+            .and_then(|v| v.as_str())
+            .unwrap_or("bert");
         if model_type != "bert" {
             return Err(Error::model(
                 spec,
@@ -412,25 +437,46 @@ impl LoadedModel {
 
         let mut vs = nn::VarStore::new(device);
         let root = vs.root();
-        let bert = BertModel::<BertEmbeddings>::new_with_optional_pooler(&root / "bert", &bert_cfg, needs_pooler);
+        let bert = BertModel::<BertEmbeddings>::new_with_optional_pooler(
+            &root / "bert",
+            &bert_cfg,
+            needs_pooler,
+        );
         let mut heads = HashMap::new();
         for (task, h) in head_specs {
             if !matches!(h.kind.as_str(), "sequence" | "token") {
-                return Err(Error::model(spec, format!("head kind '{}' must be 'sequence' or 'token'", h.kind)));
+                return Err(Error::model(
+                    spec,
+                    format!("head kind '{}' must be 'sequence' or 'token'", h.kind),
+                ));
             }
             if (task == Task::Sentiment) != (h.kind == "sequence") {
-                return Err(Error::model(spec, format!("head for {task:?} has kind '{}'", h.kind)));
+                return Err(Error::model(
+                    spec,
+                    format!("head for {task:?} has kind '{}'", h.kind),
+                ));
             }
             let labels = labels_from(&h.id2label, spec)?;
             let mut p = root.clone();
             for part in h.weights.split('.') {
                 p = &p / part;
             }
-            let linear = nn::linear(&p, bert_cfg.hidden_size, labels.len() as i64, Default::default());
+            let linear = nn::linear(
+                &p,
+                bert_cfg.hidden_size,
+                labels.len() as i64,
+                Default::default(),
+            );
             heads.insert(task, Head { linear, labels });
         }
         vs.load(&files.weights).map_err(|e| {
-            Error::model(spec, format!("weights {} do not match config.json: {e}", files.weights.display()))
+            Error::model(
+                spec,
+                format!(
+                    "weights {} do not match config.json: {e}",
+                    files.weights.display()
+                ),
+            )
         })?;
         // Weights may be stored in float16 to keep the package small; compute in float32.
         vs.float();
@@ -528,8 +574,12 @@ fn normalise_label(l: &str) -> String {
 /// Index of the positive and negative labels; `LABEL_0`/`LABEL_1` binary models follow the
 /// SST-2 convention (0 = negative, 1 = positive).
 fn polarity_indices(labels: &[String]) -> (Option<usize>, Option<usize>) {
-    let pos = labels.iter().position(|l| l.to_lowercase().starts_with("pos"));
-    let neg = labels.iter().position(|l| l.to_lowercase().starts_with("neg"));
+    let pos = labels
+        .iter()
+        .position(|l| l.to_lowercase().starts_with("pos"));
+    let neg = labels
+        .iter()
+        .position(|l| l.to_lowercase().starts_with("neg"));
     if pos.is_none() && neg.is_none() && labels.len() == 2 {
         return (Some(1), Some(0));
     }
@@ -560,7 +610,11 @@ fn make_pieces(n_tokens: &[usize], content: usize) -> Vec<Piece> {
             continue;
         }
         if n <= content {
-            pieces.push(Piece { sent, start: 0, end: n });
+            pieces.push(Piece {
+                sent,
+                start: 0,
+                end: n,
+            });
             continue;
         }
         let mut start = 0;
@@ -570,7 +624,11 @@ fn make_pieces(n_tokens: &[usize], content: usize) -> Vec<Piece> {
             if end == n {
                 break;
             }
-            start = if end + stride > n { n - content } else { start + stride };
+            start = if end + stride > n {
+                n - content
+            } else {
+                start + stride
+            };
         }
     }
     pieces
@@ -607,14 +665,21 @@ impl LoadedModel {
         }
         let toks = self.tokenize(sentences)?;
         let content = self.window - 2;
-        let pieces = make_pieces(&toks.iter().map(|t| t.ids.len()).collect::<Vec<_>>(), content);
+        let pieces = make_pieces(
+            &toks.iter().map(|t| t.ids.len()).collect::<Vec<_>>(),
+            content,
+        );
         // Length-bucketed batches: sort windows by length so each batch pads little.
         let mut order: Vec<usize> = (0..pieces.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(pieces[i].end - pieces[i].start));
 
-        let n_sent_labels = self.heads.get(&Task::Sentiment).map_or(0, |h| h.labels.len());
+        let n_sent_labels = self
+            .heads
+            .get(&Task::Sentiment)
+            .map_or(0, |h| h.labels.len());
         // Per sentence: sum of (probabilities × window length) and total length.
-        let mut sent_acc: Vec<(Vec<f32>, f32)> = vec![(vec![0.0; n_sent_labels], 0.0); sentences.len()];
+        let mut sent_acc: Vec<(Vec<f32>, f32)> =
+            vec![(vec![0.0; n_sent_labels], 0.0); sentences.len()];
         // Per sentence and token: (label index, probability, centrality) of the best window.
         let mut tok_pred: Vec<Vec<(usize, f32, i64)>> = toks
             .iter()
@@ -646,32 +711,46 @@ impl LoadedModel {
             let ids_t = Tensor::from_slice(&ids).view(shape).to_device(self.device);
             let mask_t = Tensor::from_slice(&mask).view(shape).to_device(self.device);
             let type_t = Tensor::zeros(shape, (Kind::Int64, self.device));
-            let (sent_probs, ner_best) = tch::no_grad(|| -> Result<(Option<Vec<f32>>, Option<(Vec<f32>, Vec<i64>)>)> {
-                let o = self
-                    .bert
-                    .forward_t(Some(&ids_t), Some(&mask_t), Some(&type_t), None, None, None, None, false)
-                    .map_err(|e| Error::Inference(e.to_string()))?;
-                let sent_probs = if want_sent {
-                    let head = &self.heads[&Task::Sentiment];
-                    let pooled = match &o.pooled_output {
-                        Some(p) => p.shallow_clone(),
-                        None => o.hidden_state.select(1, 0),
+            let (sent_probs, ner_best) = tch::no_grad(
+                || -> Result<(Option<Vec<f32>>, Option<(Vec<f32>, Vec<i64>)>)> {
+                    let o = self
+                        .bert
+                        .forward_t(
+                            Some(&ids_t),
+                            Some(&mask_t),
+                            Some(&type_t),
+                            None,
+                            None,
+                            None,
+                            None,
+                            false,
+                        )
+                        .map_err(|e| Error::Inference(e.to_string()))?;
+                    let sent_probs = if want_sent {
+                        let head = &self.heads[&Task::Sentiment];
+                        let pooled = match &o.pooled_output {
+                            Some(p) => p.shallow_clone(),
+                            None => o.hidden_state.select(1, 0),
+                        };
+                        let probs = head.linear.forward(&pooled).softmax(-1, Kind::Float);
+                        Some(to_vec_f32(&probs)?)
+                    } else {
+                        None
                     };
-                    let probs = head.linear.forward(&pooled).softmax(-1, Kind::Float);
-                    Some(to_vec_f32(&probs)?)
-                } else {
-                    None
-                };
-                let ner_best = if want_ner {
-                    let head = &self.heads[&Task::Ner];
-                    let probs = head.linear.forward(&o.hidden_state).softmax(-1, Kind::Float);
-                    let (best, idx) = probs.max_dim(-1, false);
-                    Some((to_vec_f32(&best)?, to_vec_i64(&idx)?))
-                } else {
-                    None
-                };
-                Ok((sent_probs, ner_best))
-            })?;
+                    let ner_best = if want_ner {
+                        let head = &self.heads[&Task::Ner];
+                        let probs = head
+                            .linear
+                            .forward(&o.hidden_state)
+                            .softmax(-1, Kind::Float);
+                        let (best, idx) = probs.max_dim(-1, false);
+                        Some((to_vec_f32(&best)?, to_vec_i64(&idx)?))
+                    } else {
+                        None
+                    };
+                    Ok((sent_probs, ner_best))
+                },
+            )?;
             for (row, &pi) in batch.iter().enumerate() {
                 let p = pieces[pi];
                 let len = p.end - p.start;
@@ -730,12 +809,20 @@ impl LoadedModel {
 }
 
 fn to_vec_f32(t: &Tensor) -> Result<Vec<f32>> {
-    let t = t.to_kind(Kind::Float).to_device(Device::Cpu).contiguous().view(-1);
+    let t = t
+        .to_kind(Kind::Float)
+        .to_device(Device::Cpu)
+        .contiguous()
+        .view(-1);
     Ok(Vec::<f32>::try_from(&t)?)
 }
 
 fn to_vec_i64(t: &Tensor) -> Result<Vec<i64>> {
-    let t = t.to_kind(Kind::Int64).to_device(Device::Cpu).contiguous().view(-1);
+    let t = t
+        .to_kind(Kind::Int64)
+        .to_device(Device::Cpu)
+        .contiguous()
+        .view(-1);
     Ok(Vec::<i64>::try_from(&t)?)
 }
 
@@ -807,14 +894,17 @@ fn decode_entities(t: &Tokens, preds: &[(usize, f32, i64)], labels: &[String]) -
 type SharedModel = Arc<Mutex<LoadedModel>>;
 
 fn cache() -> &'static Mutex<HashMap<(ModelSpec, String, usize), SharedModel>> {
-    static CACHE: OnceLock<Mutex<HashMap<(ModelSpec, String, usize), SharedModel>>> = OnceLock::new();
+    static CACHE: OnceLock<Mutex<HashMap<(ModelSpec, String, usize), SharedModel>>> =
+        OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
 /// Load a model once per process (per spec, device and window) and share it.
 pub fn load_cached(spec: &ModelSpec, device: Device, max_window: usize) -> Result<SharedModel> {
     let key = (spec.clone(), format!("{device:?}"), max_window);
-    let mut c = cache().lock().map_err(|_| Error::Inference("model cache poisoned".into()))?;
+    let mut c = cache()
+        .lock()
+        .map_err(|_| Error::Inference("model cache poisoned".into()))?;
     if let Some(m) = c.get(&key) {
         return Ok(m.clone());
     }
@@ -861,12 +951,15 @@ pub struct Analyzer {
 
 impl std::fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Analyzer").field("batch_size", &self.batch_size).finish()
+        f.debug_struct("Analyzer")
+            .field("batch_size", &self.batch_size)
+            .finish()
     }
 }
 
 fn lock(m: &SharedModel) -> Result<std::sync::MutexGuard<'_, LoadedModel>> {
-    m.lock().map_err(|_| Error::Inference("model lock poisoned".into()))
+    m.lock()
+        .map_err(|_| Error::Inference("model lock poisoned".into()))
 }
 
 impl Analyzer {
@@ -892,7 +985,11 @@ impl Analyzer {
             let Some(spec) = spec else { return Ok(None) };
             let m = load_cached(spec, device, opts.max_window)?;
             if !lock(&m)?.has(task) {
-                let what = if task == Task::Sentiment { "sentiment (sequence classification)" } else { "NER (token classification)" };
+                let what = if task == Task::Sentiment {
+                    "sentiment (sequence classification)"
+                } else {
+                    "NER (token classification)"
+                };
                 return Err(Error::model(spec, format!("has no {what} head")));
             }
             Ok(Some(m))
@@ -924,7 +1021,12 @@ impl Analyzer {
         }
         match (&self.sentiment, &self.ner) {
             (Some(s), Some(n)) if Arc::ptr_eq(s, n) => {
-                lock(s)?.run(sentences, &[Task::Sentiment, Task::Ner], self.batch_size, &mut out)?;
+                lock(s)?.run(
+                    sentences,
+                    &[Task::Sentiment, Task::Ner],
+                    self.batch_size,
+                    &mut out,
+                )?;
             }
             (s, n) => {
                 if let Some(s) = s {
@@ -954,17 +1056,36 @@ pub mod testing {
                     .iter()
                     .map(|s| s.to_string())
                     .collect();
-                v.extend("abcdefghijklmnopqrstuvwxyz0123456789.,!?'\"-()".chars().map(|c| c.to_string()));
-                v.extend("abcdefghijklmnopqrstuvwxyz".chars().map(|c| format!("##{c}")));
-                v.extend(["the", "tokyo", "moscow", "putin", "japan", "russia", "said", "is", "was"].map(String::from));
+                v.extend(
+                    "abcdefghijklmnopqrstuvwxyz0123456789.,!?'\"-()"
+                        .chars()
+                        .map(|c| c.to_string()),
+                );
+                v.extend(
+                    "abcdefghijklmnopqrstuvwxyz"
+                        .chars()
+                        .map(|c| format!("##{c}")),
+                );
+                v.extend(
+                    [
+                        "the", "tokyo", "moscow", "putin", "japan", "russia", "said", "is", "was",
+                    ]
+                    .map(String::from),
+                );
                 v.join("\n") + "\n"
             }
         };
         let vocab_size = vocab_text.lines().count();
-        std::fs::write(dir.join("vocab.txt"), &vocab_text).map_err(|e| Error::io("cannot write", dir, e))?;
-        let ner_labels = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"];
+        std::fs::write(dir.join("vocab.txt"), &vocab_text)
+            .map_err(|e| Error::io("cannot write", dir, e))?;
+        let ner_labels = [
+            "O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC",
+        ];
         let id2 = |ls: &[&str]| -> serde_json::Value {
-            ls.iter().enumerate().map(|(i, l)| (i.to_string(), serde_json::Value::from(*l))).collect()
+            ls.iter()
+                .enumerate()
+                .map(|(i, l)| (i.to_string(), serde_json::Value::from(*l)))
+                .collect()
         };
         let cfg = serde_json::json!({
             "model_type": "bert", "architectures": ["PresslensMultiTask"],
@@ -977,15 +1098,25 @@ pub mod testing {
                 "ner": {"kind": "token", "weights": "ner_classifier", "id2label": id2(&ner_labels)}
             }
         });
-        std::fs::write(dir.join("config.json"), serde_json::to_string_pretty(&cfg).unwrap_or_default())
-            .map_err(|e| Error::io("cannot write", dir, e))?;
+        std::fs::write(
+            dir.join("config.json"),
+            serde_json::to_string_pretty(&cfg).unwrap_or_default(),
+        )
+        .map_err(|e| Error::io("cannot write", dir, e))?;
         tch::manual_seed(seed);
-        let bert_cfg: BertConfig = serde_json::from_value(cfg).map_err(|e| Error::model("random", e))?;
+        let bert_cfg: BertConfig =
+            serde_json::from_value(cfg).map_err(|e| Error::model("random", e))?;
         let vs = nn::VarStore::new(Device::Cpu);
         let root = vs.root();
-        let _bert = BertModel::<BertEmbeddings>::new_with_optional_pooler(&root / "bert", &bert_cfg, true);
+        let _bert =
+            BertModel::<BertEmbeddings>::new_with_optional_pooler(&root / "bert", &bert_cfg, true);
         let _s = nn::linear(&root / "sentiment_classifier", 32, 2, Default::default());
-        let _n = nn::linear(&root / "ner_classifier", 32, ner_labels.len() as i64, Default::default());
+        let _n = nn::linear(
+            &root / "ner_classifier",
+            32,
+            ner_labels.len() as i64,
+            Default::default(),
+        );
         vs.save(dir.join("model.safetensors"))?;
         Ok(())
     }
@@ -1005,38 +1136,63 @@ mod tests {
     #[test]
     fn parse_specs() {
         assert_eq!(ModelSpec::parse("default").expect("ok"), ModelSpec::Default);
-        assert_eq!(ModelSpec::parse("dslim/bert-base-NER").expect("ok"), ModelSpec::Hub("dslim/bert-base-NER".into()));
-        assert_eq!(ModelSpec::parse("hf:x/y").expect("ok"), ModelSpec::Hub("x/y".into()));
+        assert_eq!(
+            ModelSpec::parse("dslim/bert-base-NER").expect("ok"),
+            ModelSpec::Hub("dslim/bert-base-NER".into())
+        );
+        assert_eq!(
+            ModelSpec::parse("hf:x/y").expect("ok"),
+            ModelSpec::Hub("x/y".into())
+        );
         let d = tempfile::tempdir().expect("tmp");
         let s = d.path().to_string_lossy().to_string();
-        assert_eq!(ModelSpec::parse(&s).expect("ok"), ModelSpec::Local(d.path().to_path_buf()));
+        assert_eq!(
+            ModelSpec::parse(&s).expect("ok"),
+            ModelSpec::Local(d.path().to_path_buf())
+        );
         assert!(ModelSpec::parse("/no/such/model/dir").is_err());
     }
 
     #[test]
     fn windows_cover_every_token_and_overlap() {
         let pieces = make_pieces(&[3, 0, 10], 4);
-        let p2: Vec<(usize, usize)> = pieces.iter().filter(|p| p.sent == 2).map(|p| (p.start, p.end)).collect();
+        let p2: Vec<(usize, usize)> = pieces
+            .iter()
+            .filter(|p| p.sent == 2)
+            .map(|p| (p.start, p.end))
+            .collect();
         assert_eq!(pieces.iter().filter(|p| p.sent == 0).count(), 1);
         assert!(pieces.iter().all(|p| p.sent != 1));
         assert_eq!(p2.first(), Some(&(0, 4)));
         assert_eq!(p2.last().map(|p| p.1), Some(10));
         for t in 0..10 {
-            assert!(p2.iter().any(|&(s, e)| s <= t && t < e), "token {t} uncovered");
+            assert!(
+                p2.iter().any(|&(s, e)| s <= t && t < e),
+                "token {t} uncovered"
+            );
         }
         assert!(p2.iter().all(|&(s, e)| e - s == 4));
     }
 
     #[test]
     fn iob_decoding() {
-        let labels: Vec<String> = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"].map(String::from).to_vec();
+        let labels: Vec<String> = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+            .map(String::from)
+            .to_vec();
         // "Vladimir Putin visited Kuril Islands": five words, one token each; "Is" continues.
         let t = Tokens {
             ids: vec![0; 6],
             offsets: vec![(0, 8), (9, 14), (15, 22), (23, 28), (29, 33), (33, 36)],
             words: vec![Some(0), Some(1), Some(2), Some(3), Some(4), Some(4)],
         };
-        let preds = vec![(1, 0.9, 0), (2, 0.7, 0), (0, 0.9, 0), (4, 0.6, 0), (4, 0.8, 0), (0, 0.1, 0)];
+        let preds = vec![
+            (1, 0.9, 0),
+            (2, 0.7, 0),
+            (0, 0.9, 0),
+            (4, 0.6, 0),
+            (4, 0.8, 0),
+            (0, 0.1, 0),
+        ];
         let e = decode_entities(&t, &preds, &labels);
         assert_eq!(e.len(), 2);
         assert_eq!((e[0].start, e[0].end, e[0].label.as_str()), (0, 14, "PER"));
@@ -1047,9 +1203,18 @@ mod tests {
     #[test]
     fn polarity_conventions() {
         let l = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(polarity_indices(&l(&["NEGATIVE", "POSITIVE"])), (Some(1), Some(0)));
-        assert_eq!(polarity_indices(&l(&["LABEL_0", "LABEL_1"])), (Some(1), Some(0)));
-        assert_eq!(polarity_indices(&l(&["negative", "neutral", "positive"])), (Some(2), Some(0)));
+        assert_eq!(
+            polarity_indices(&l(&["NEGATIVE", "POSITIVE"])),
+            (Some(1), Some(0))
+        );
+        assert_eq!(
+            polarity_indices(&l(&["LABEL_0", "LABEL_1"])),
+            (Some(1), Some(0))
+        );
+        assert_eq!(
+            polarity_indices(&l(&["negative", "neutral", "positive"])),
+            (Some(2), Some(0))
+        );
         assert_eq!(normalise_label("POSITIVE"), "positive");
     }
 
@@ -1071,7 +1236,10 @@ mod tests {
         let s = out[0].sentiment.as_ref().expect("sentiment");
         assert!((0.0..=1.0).contains(&s.score) && (-1.0..=1.0).contains(&s.polarity));
         assert!(out[1].sentiment.is_none() && out[1].entities.is_empty());
-        assert!(out[2].sentiment.is_some(), "long sentence is windowed, not dropped");
+        assert!(
+            out[2].sentiment.is_some(),
+            "long sentence is windowed, not dropped"
+        );
         for (o, text) in out.iter().zip(sents) {
             let n = text.chars().count();
             for e in &o.entities {
@@ -1087,10 +1255,14 @@ mod tests {
     #[test]
     fn missing_head_and_bad_folder_are_clear_errors() {
         let d = tempfile::tempdir().expect("tmp");
-        let err = LoadedModel::load(&ModelSpec::Local(d.path().to_path_buf()), Device::Cpu, 64).expect_err("empty dir");
+        let err = LoadedModel::load(&ModelSpec::Local(d.path().to_path_buf()), Device::Cpu, 64)
+            .expect_err("empty dir");
         assert!(err.to_string().contains("config.json not found"), "{err}");
         let (_d, spec) = tiny();
-        let dir = match &spec { ModelSpec::Local(p) => p.clone(), _ => unreachable!() };
+        let dir = match &spec {
+            ModelSpec::Local(p) => p.clone(),
+            _ => unreachable!(),
+        };
         std::fs::remove_file(dir.join("model.safetensors")).expect("rm");
         let err = LoadedModel::load(&spec, Device::Cpu, 64).expect_err("no weights");
         assert!(err.to_string().contains("no weights found"), "{err}");

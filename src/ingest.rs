@@ -176,32 +176,38 @@ impl Corpus {
             });
         }
         let format = resolve_format(spec)?;
-        let (inner, total): (Box<dyn Iterator<Item = RawDoc> + Send>, Option<usize>) =
-            match format {
-                Format::Txt | Format::Auto => {
-                    let files = list_text_files(&spec.path)?;
-                    let n = files.len();
-                    let root = if spec.path.is_dir() {
-                        spec.path.clone()
-                    } else {
-                        spec.path.parent().map(Path::to_path_buf).unwrap_or_default()
-                    };
-                    (
-                        Box::new(files.into_iter().map(move |p| read_text_file(&root, &p))),
-                        Some(n),
-                    )
-                }
-                Format::Jsonl => (Box::new(JsonlDocs::open(spec)?), None),
-                Format::Csv | Format::Tsv => (
-                    Box::new(CsvDocs::open(spec, if format == Format::Tsv { b'\t' } else { b',' })?),
-                    None,
-                ),
-                Format::Parquet => {
-                    let docs = ParquetDocs::open(spec)?;
-                    let n = docs.n_rows;
-                    (Box::new(docs), Some(n))
-                }
-            };
+        let (inner, total): (Box<dyn Iterator<Item = RawDoc> + Send>, Option<usize>) = match format
+        {
+            Format::Txt | Format::Auto => {
+                let files = list_text_files(&spec.path)?;
+                let n = files.len();
+                let root = if spec.path.is_dir() {
+                    spec.path.clone()
+                } else {
+                    spec.path
+                        .parent()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_default()
+                };
+                (
+                    Box::new(files.into_iter().map(move |p| read_text_file(&root, &p))),
+                    Some(n),
+                )
+            }
+            Format::Jsonl => (Box::new(JsonlDocs::open(spec)?), None),
+            Format::Csv | Format::Tsv => (
+                Box::new(CsvDocs::open(
+                    spec,
+                    if format == Format::Tsv { b'\t' } else { b',' },
+                )?),
+                None,
+            ),
+            Format::Parquet => {
+                let docs = ParquetDocs::open(spec)?;
+                let n = docs.n_rows;
+                (Box::new(docs), Some(n))
+            }
+        };
         Ok(Corpus {
             inner,
             total,
@@ -215,19 +221,23 @@ impl Corpus {
         let n = texts.len();
         let ids = ids.map(|v| v.into_iter().map(Some).collect::<Vec<_>>());
         let ids = ids.unwrap_or_else(|| vec![None; n]);
-        let docs = texts.into_iter().zip(ids).enumerate().map(|(i, (text, id))| {
-            let doc_id = id.unwrap_or_else(|| content_id(&text));
-            let source = format!("texts[{i}]");
-            if text.trim().is_empty() {
-                return RawDoc::failed(doc_id, source, "empty document".into());
-            }
-            RawDoc {
-                doc_id,
-                source,
-                text,
-                ..Default::default()
-            }
-        });
+        let docs = texts
+            .into_iter()
+            .zip(ids)
+            .enumerate()
+            .map(|(i, (text, id))| {
+                let doc_id = id.unwrap_or_else(|| content_id(&text));
+                let source = format!("texts[{i}]");
+                if text.trim().is_empty() {
+                    return RawDoc::failed(doc_id, source, "empty document".into());
+                }
+                RawDoc {
+                    doc_id,
+                    source,
+                    text,
+                    ..Default::default()
+                }
+            });
         Corpus {
             inner: Box::new(docs.collect::<Vec<_>>().into_iter()),
             total: Some(n),
@@ -277,7 +287,10 @@ impl Iterator for Corpus {
 
 fn is_text_file(p: &Path) -> bool {
     matches!(
-        p.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref(),
+        p.extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .as_deref(),
         Some("txt" | "md" | "text")
     )
 }
@@ -287,7 +300,10 @@ fn list_text_files(path: &Path) -> Result<Vec<PathBuf>> {
         return Ok(vec![path.to_path_buf()]);
     }
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(path).follow_links(true).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(path)
+        .follow_links(true)
+        .sort_by_file_name()
+    {
         let entry = entry.map_err(|e| Error::Input {
             path: path.to_path_buf(),
             reason: format!("cannot list folder: {e}"),
@@ -343,7 +359,10 @@ fn pick_column(
             Some(i) => Ok(Some(i)),
             None => Err(Error::Input {
                 path: path.to_path_buf(),
-                reason: format!("no {what} column '{w}'; columns are: {}", available.join(", ")),
+                reason: format!(
+                    "no {what} column '{w}'; columns are: {}",
+                    available.join(", ")
+                ),
             }),
         };
     }
@@ -383,13 +402,23 @@ fn make_doc(
             warning: None,
             error: None,
         },
-        Some(_) => RawDoc::failed(id.unwrap_or(fallback_id), source, format!("empty '{text_field}' field")),
-        None => RawDoc::failed(id.unwrap_or(fallback_id), source, format!("row has no '{text_field}' field")),
+        Some(_) => RawDoc::failed(
+            id.unwrap_or(fallback_id),
+            source,
+            format!("empty '{text_field}' field"),
+        ),
+        None => RawDoc::failed(
+            id.unwrap_or(fallback_id),
+            source,
+            format!("row has no '{text_field}' field"),
+        ),
     }
 }
 
 fn file_stem(path: &Path) -> String {
-    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "input".into())
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "input".into())
 }
 
 /// JSONL: one JSON object per line.
@@ -417,12 +446,24 @@ impl JsonlDocs {
         })
     }
 
-    fn field(obj: &serde_json::Map<String, serde_json::Value>, wanted: Option<&str>, candidates: &[&str]) -> (String, Option<String>) {
+    fn field(
+        obj: &serde_json::Map<String, serde_json::Value>,
+        wanted: Option<&str>,
+        candidates: &[&str],
+    ) -> (String, Option<String>) {
         let key = match wanted {
             Some(w) => Some(w.to_string()),
-            None => candidates.iter().find(|c| obj.contains_key(**c)).map(|c| c.to_string()),
+            None => candidates
+                .iter()
+                .find(|c| obj.contains_key(**c))
+                .map(|c| c.to_string()),
         };
-        let name = key.clone().unwrap_or_else(|| candidates.first().map(|s| s.to_string()).unwrap_or_default());
+        let name = key.clone().unwrap_or_else(|| {
+            candidates
+                .first()
+                .map(|s| s.to_string())
+                .unwrap_or_default()
+        });
         let value = key.and_then(|k| obj.get(&k)).and_then(|v| match v {
             serde_json::Value::String(s) => Some(s.clone()),
             serde_json::Value::Null => None,
@@ -443,19 +484,50 @@ impl Iterator for JsonlDocs {
             let fallback = format!("{}-line{n}", self.stem);
             let line = match line {
                 Ok(l) => l,
-                Err(e) => return Some(RawDoc::failed(fallback, source, format!("cannot read line: {e}"))),
+                Err(e) => {
+                    return Some(RawDoc::failed(
+                        fallback,
+                        source,
+                        format!("cannot read line: {e}"),
+                    ))
+                }
             };
             if line.trim().is_empty() {
                 continue;
             }
             let obj = match serde_json::from_str::<serde_json::Value>(&line) {
                 Ok(serde_json::Value::Object(o)) => o,
-                Ok(_) => return Some(RawDoc::failed(fallback, source, "line is not a JSON object".into())),
-                Err(e) => return Some(RawDoc::failed(fallback, source, format!("invalid JSON: {e}"))),
+                Ok(_) => {
+                    return Some(RawDoc::failed(
+                        fallback,
+                        source,
+                        "line is not a JSON object".into(),
+                    ))
+                }
+                Err(e) => {
+                    return Some(RawDoc::failed(
+                        fallback,
+                        source,
+                        format!("invalid JSON: {e}"),
+                    ))
+                }
             };
-            let (text_name, text) = Self::field(&obj, self.text_col.as_deref(), &TEXT_COLUMN_CANDIDATES);
-            let (_, id) = Self::field(&obj, self.id_col.as_deref(), &ID_COLUMN_CANDIDATES);
-            let (_, title) = Self::field(&obj, self.title_col.as_deref(), &TITLE_COLUMN_CANDIDATES);
+            // Auto-detected field names are fixed by the first row that has one, so
+            // every row of a file reads the same field.
+            let (text_name, text) =
+                Self::field(&obj, self.text_col.as_deref(), &TEXT_COLUMN_CANDIDATES);
+            let (id_name, id) = Self::field(&obj, self.id_col.as_deref(), &ID_COLUMN_CANDIDATES);
+            let (title_name, title) =
+                Self::field(&obj, self.title_col.as_deref(), &TITLE_COLUMN_CANDIDATES);
+            if text.is_some() && self.text_col.is_none() {
+                self.text_col = Some(text_name.clone());
+            }
+            if id.is_some() && self.id_col.is_none() {
+                self.id_col = Some(id_name);
+            }
+            if title.is_some() && self.title_col.is_none() {
+                self.title_col = Some(title_name);
+            }
             return Some(make_doc(id, title, text, source, fallback, &text_name));
         }
     }
@@ -490,10 +562,31 @@ impl CsvDocs {
             .map(|h| String::from_utf8_lossy(h).trim().to_string())
             .collect();
         let p = &spec.path;
-        let text_idx = pick_column(spec.text_col.as_deref(), &TEXT_COLUMN_CANDIDATES, &headers, "text", p, true)?
-            .unwrap_or(0);
-        let id_idx = pick_column(spec.id_col.as_deref(), &ID_COLUMN_CANDIDATES, &headers, "id", p, false)?;
-        let title_idx = pick_column(spec.title_col.as_deref(), &TITLE_COLUMN_CANDIDATES, &headers, "title", p, false)?;
+        let text_idx = pick_column(
+            spec.text_col.as_deref(),
+            &TEXT_COLUMN_CANDIDATES,
+            &headers,
+            "text",
+            p,
+            true,
+        )?
+        .unwrap_or(0);
+        let id_idx = pick_column(
+            spec.id_col.as_deref(),
+            &ID_COLUMN_CANDIDATES,
+            &headers,
+            "id",
+            p,
+            false,
+        )?;
+        let title_idx = pick_column(
+            spec.title_col.as_deref(),
+            &TITLE_COLUMN_CANDIDATES,
+            &headers,
+            "title",
+            p,
+            false,
+        )?;
         Ok(CsvDocs {
             reader,
             path: spec.path.clone(),
@@ -519,10 +612,17 @@ impl Iterator for CsvDocs {
             Ok(false) => None,
             Err(e) => {
                 // A malformed record: report it and go on with the next one.
-                Some(RawDoc::failed(fallback, source, format!("invalid CSV record: {e}")))
+                Some(RawDoc::failed(
+                    fallback,
+                    source,
+                    format!("invalid CSV record: {e}"),
+                ))
             }
             Ok(true) => {
-                let get = |i: Option<usize>| i.and_then(|i| record.get(i)).map(|b| String::from_utf8_lossy(b).into_owned());
+                let get = |i: Option<usize>| {
+                    i.and_then(|i| record.get(i))
+                        .map(|b| String::from_utf8_lossy(b).into_owned())
+                };
                 let raw_text = record.get(self.text_idx);
                 let mut doc = make_doc(
                     get(self.id_idx),
@@ -532,7 +632,8 @@ impl Iterator for CsvDocs {
                     fallback,
                     &self.text_name,
                 );
-                if raw_text.is_some_and(|b| std::str::from_utf8(b).is_err()) && doc.error.is_none() {
+                if raw_text.is_some_and(|b| std::str::from_utf8(b).is_err()) && doc.error.is_none()
+                {
                     doc.warning = Some("invalid UTF-8: bytes replaced with U+FFFD".into());
                 }
                 Some(doc)
@@ -569,9 +670,31 @@ impl ParquetDocs {
         let schema = reader.schema().map_err(bad)?;
         let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
         let n_rows = reader.num_rows().map_err(bad)?;
-        let text = pick_column(spec.text_col.as_deref(), &TEXT_COLUMN_CANDIDATES, &names, "text", p, true)?.unwrap_or(0);
-        let id = pick_column(spec.id_col.as_deref(), &ID_COLUMN_CANDIDATES, &names, "id", p, false)?;
-        let title = pick_column(spec.title_col.as_deref(), &TITLE_COLUMN_CANDIDATES, &names, "title", p, false)?;
+        let text = pick_column(
+            spec.text_col.as_deref(),
+            &TEXT_COLUMN_CANDIDATES,
+            &names,
+            "text",
+            p,
+            true,
+        )?
+        .unwrap_or(0);
+        let id = pick_column(
+            spec.id_col.as_deref(),
+            &ID_COLUMN_CANDIDATES,
+            &names,
+            "id",
+            p,
+            false,
+        )?;
+        let title = pick_column(
+            spec.title_col.as_deref(),
+            &TITLE_COLUMN_CANDIDATES,
+            &names,
+            "title",
+            p,
+            false,
+        )?;
         let mut columns = vec![names[text].clone()];
         columns.extend(id.map(|i| names[i].clone()));
         columns.extend(title.map(|i| names[i].clone()));
@@ -604,7 +727,11 @@ impl ParquetDocs {
         };
         let texts = as_strings(&self.columns[0])?;
         let n = texts.len();
-        let ids = if self.has_id { as_strings(&self.columns[1])? } else { vec![None; n] };
+        let ids = if self.has_id {
+            as_strings(&self.columns[1])?
+        } else {
+            vec![None; n]
+        };
         let titles = if self.has_title {
             as_strings(&self.columns[if self.has_id { 2 } else { 1 }])?
         } else {
@@ -671,7 +798,9 @@ mod tests {
         if let Some(parent) = p.parent() {
             std::fs::create_dir_all(parent).expect("mkdir");
         }
-        std::fs::File::create(&p).and_then(|mut f| f.write_all(bytes)).expect("write");
+        std::fs::File::create(&p)
+            .and_then(|mut f| f.write_all(bytes))
+            .expect("write");
         p
     }
 
@@ -696,10 +825,16 @@ mod tests {
         let ids: Vec<&str> = docs.iter().map(|d| d.doc_id.as_str()).collect();
         assert_eq!(ids, ["a", "b", "bin", "empty", "sub/c"]);
         assert_eq!(docs[0].text, "First doc.");
-        assert!(docs[2].error.as_deref().is_some_and(|e| e.contains("binary")));
+        assert!(docs[2]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("binary")));
         assert_eq!(docs[3].error.as_deref(), Some("empty document"));
         assert_eq!(docs[4].text, "Bad \u{FFFD} byte.");
-        assert!(docs[4].warning.as_deref().is_some_and(|w| w.contains("invalid UTF-8")));
+        assert!(docs[4]
+            .warning
+            .as_deref()
+            .is_some_and(|w| w.contains("invalid UTF-8")));
     }
 
     #[test]
@@ -722,7 +857,10 @@ mod tests {
         assert_eq!(docs[0].title.as_deref(), Some("T"));
         assert_eq!(docs[1].doc_id, content_id("No id here."));
         assert_eq!(docs[1].doc_id.len(), 16);
-        assert!(docs[2].error.as_deref().is_some_and(|e| e.starts_with("invalid JSON")));
+        assert!(docs[2]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("invalid JSON")));
         assert_eq!(docs[2].source, format!("{}:4", p.display()));
         assert_eq!(docs[3].doc_id, "x");
         assert_eq!(docs[3].error.as_deref(), Some("row has no 'text' field"));
@@ -732,7 +870,11 @@ mod tests {
     #[test]
     fn csv_with_named_columns_and_missing_column_error() {
         let dir = tempfile::tempdir().expect("tmp");
-        let p = write(dir.path(), "c.csv", b"key,body\nk1,\"Quoted, text.\"\nk1,Again.\nk3,\n");
+        let p = write(
+            dir.path(),
+            "c.csv",
+            b"key,body\nk1,\"Quoted, text.\"\nk1,Again.\nk3,\n",
+        );
         let s = InputSpec {
             path: p.clone(),
             id_col: Some("key".into()),
@@ -758,7 +900,13 @@ mod tests {
         let p = dir.path().join("c.parquet");
         let n = ParquetDocs::SLICE_ROWS + 5;
         let texts: Vec<Option<String>> = (0..n)
-            .map(|i| if i == 3 { None } else { Some(format!("Doc number {i}.")) })
+            .map(|i| {
+                if i == 3 {
+                    None
+                } else {
+                    Some(format!("Doc number {i}."))
+                }
+            })
             .collect();
         let ids: Vec<i64> = (0..n as i64).collect();
         let mut df = df!("id" => ids, "text" => texts).expect("df");

@@ -111,7 +111,9 @@ pub struct Pipeline {
 
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pipeline").field("opts", &self.opts).finish()
+        f.debug_struct("Pipeline")
+            .field("opts", &self.opts)
+            .finish()
     }
 }
 
@@ -134,9 +136,16 @@ impl CharIndex {
 
 /// The `start..end` characters of `s`.
 fn char_slice(s: &str, start: usize, end: usize) -> &str {
-    let mut it = s.char_indices().map(|(i, _)| i).chain(std::iter::once(s.len()));
+    let mut it = s
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(s.len()));
     let b0 = it.nth(start).unwrap_or(s.len());
-    let b1 = if end > start { it.nth(end - start - 1).unwrap_or(s.len()) } else { b0 };
+    let b1 = if end > start {
+        it.nth(end - start - 1).unwrap_or(s.len())
+    } else {
+        b0
+    };
     &s[b0..b1]
 }
 
@@ -401,7 +410,9 @@ fn push_rows(rows: &mut Rows, p: Prepared, outs: Vec<SentenceOutput>) {
                 rows.ent.sent_idx.push(i as i64);
                 rows.ent.start.push((c0 + e.start) as i64);
                 rows.ent.end.push((c0 + e.end) as i64);
-                rows.ent.text.push(char_slice(sent_text, e.start, e.end).to_string());
+                rows.ent
+                    .text
+                    .push(char_slice(sent_text, e.start, e.end).to_string());
                 rows.ent.label.push(e.label);
                 rows.ent.score.push(e.score);
             }
@@ -411,8 +422,16 @@ fn push_rows(rows: &mut Rows, p: Prepared, outs: Vec<SentenceOutput>) {
     rows.doc.doc_id.push(doc_id);
     rows.doc.source.push(p.raw.source);
     rows.doc.title.push(p.title);
-    rows.doc.text.push(if p.error.is_none() { p.text } else { String::new() });
-    rows.doc.n_chars.push(if p.error.is_none() { p.n_chars as i64 } else { 0 });
+    rows.doc.text.push(if p.error.is_none() {
+        p.text
+    } else {
+        String::new()
+    });
+    rows.doc.n_chars.push(if p.error.is_none() {
+        p.n_chars as i64
+    } else {
+        0
+    });
     rows.doc.n_sentences.push(n_sentences as i64);
     rows.doc.sentiment_mean.push(
         (!polarities.is_empty()).then(|| polarities.iter().sum::<f64>() / polarities.len() as f64),
@@ -466,7 +485,11 @@ mod tests {
         let m = tempfile::tempdir().expect("tmp");
         let pipe = tiny_pipeline(m.path());
         let input = tempfile::tempdir().expect("tmp");
-        std::fs::write(input.path().join("a.txt"), "Héllo “Tokyo” title\n\nMr. Abe met Putin. Talks stalled.\n\nLeave a Reply\n").expect("w");
+        std::fs::write(
+            input.path().join("a.txt"),
+            "Héllo “Tokyo” title\n\nMr. Abe met Putin. Talks stalled.\n\nLeave a Reply\n",
+        )
+        .expect("w");
         std::fs::write(input.path().join("b.txt"), b"\x00\x00binary").expect("w");
         std::fs::write(input.path().join("c.txt"), "Only one sentence here.").expect("w");
         let out = tempfile::tempdir().expect("tmp");
@@ -475,7 +498,9 @@ mod tests {
             path: input.path().to_path_buf(),
             ..Default::default()
         };
-        let s = pipe.run(&spec, out.path(), &mut |_| calls += 1).expect("run");
+        let s = pipe
+            .run(&spec, out.path(), &mut |_| calls += 1)
+            .expect("run");
         assert_eq!(calls, 2, "one progress report per chunk");
         assert_eq!(s.counts.documents, 3);
         assert_eq!(s.counts.failed_documents, 1);
@@ -485,19 +510,31 @@ mod tests {
         let texts = docs.column("text").expect("c").str().expect("s").clone();
         let a_text = texts.get(0).expect("a");
         assert!(!a_text.contains("Leave a Reply"));
-        assert_eq!(docs.column("title").expect("c").str().expect("s").get(0), Some("Héllo \"Tokyo\" title"));
+        assert_eq!(
+            docs.column("title").expect("c").str().expect("s").get(0),
+            Some("Héllo \"Tokyo\" title")
+        );
         assert_eq!(sents.height(), 4, "title + 3 sentences? got {sents}");
         let st = sents.column("start").expect("c").i64().expect("i");
         let en = sents.column("end").expect("c").i64().expect("i");
         let tx = sents.column("text").expect("c").str().expect("s");
         let did = sents.column("doc_id").expect("c").str().expect("s");
         for i in 0..sents.height() {
-            let doc_text = if did.get(i) == Some("a") { a_text } else { texts.get(2).expect("c") };
-            let (s0, s1) = (st.get(i).expect("s") as usize, en.get(i).expect("e") as usize);
+            let doc_text = if did.get(i) == Some("a") {
+                a_text
+            } else {
+                texts.get(2).expect("c")
+            };
+            let (s0, s1) = (
+                st.get(i).expect("s") as usize,
+                en.get(i).expect("e") as usize,
+            );
             assert_eq!(char_slice(doc_text, s0, s1), tx.get(i).expect("t"));
         }
-        let manifest: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(out.path().join("manifest.json")).expect("m")).expect("json");
+        let manifest: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.path().join("manifest.json")).expect("m"),
+        )
+        .expect("json");
         assert_eq!(manifest["counts"]["documents"], 3);
         assert_eq!(manifest["errors"][0]["doc_id"], "b");
     }

@@ -14,9 +14,24 @@ use crate::ingest::{Corpus, Format, InputSpec};
 use crate::pipeline::{CleanOptions, Pipeline, PipelineOptions};
 use crate::segment::Segmenter;
 
-create_exception!(presslens, PresslensError, PyException, "A presslens run or call failed.");
-create_exception!(presslens, InputError, PresslensError, "The input corpus cannot be read.");
-create_exception!(presslens, ModelError, PresslensError, "A model cannot be found or loaded.");
+create_exception!(
+    presslens,
+    PresslensError,
+    PyException,
+    "A presslens run or call failed."
+);
+create_exception!(
+    presslens,
+    InputError,
+    PresslensError,
+    "The input corpus cannot be read."
+);
+create_exception!(
+    presslens,
+    ModelError,
+    PresslensError,
+    "A model cannot be found or loaded."
+);
 
 /// The one place where library errors become Python exceptions.
 fn to_py(e: Error) -> PyErr {
@@ -48,8 +63,11 @@ fn options(
     chunk_size: usize,
     drop_patterns: Vec<String>,
 ) -> PyResult<PipelineOptions> {
-    let device = <DeviceChoice as clap::ValueEnum>::from_str(device, true)
-        .map_err(|_| PyValueError::new_err(format!("device must be 'cpu', 'cuda' or 'auto', not '{device}'")))?;
+    let device = <DeviceChoice as clap::ValueEnum>::from_str(device, true).map_err(|_| {
+        PyValueError::new_err(format!(
+            "device must be 'cpu', 'cuda' or 'auto', not '{device}'"
+        ))
+    })?;
     Ok(PipelineOptions {
         clean: CleanOptions {
             drop_patterns,
@@ -130,7 +148,16 @@ fn analyze(
             )));
         }
     }
-    let opts = options(sentiment_model, ner_model, device, batch_size, max_window, threads, chunk_size, drop_patterns)?;
+    let opts = options(
+        sentiment_model,
+        ner_model,
+        device,
+        batch_size,
+        max_window,
+        threads,
+        chunk_size,
+        drop_patterns,
+    )?;
     let (frames, timings) = py
         .detach(move || -> Result<_, Error> {
             let pipeline = Pipeline::new(opts)?;
@@ -166,7 +193,16 @@ fn run(
 ) -> PyResult<String> {
     let format = <Format as clap::ValueEnum>::from_str(format, true)
         .map_err(|_| PyValueError::new_err(format!("unknown format '{format}'")))?;
-    let opts = options(sentiment_model, ner_model, device, batch_size, max_window, threads, chunk_size, drop_patterns)?;
+    let opts = options(
+        sentiment_model,
+        ner_model,
+        device,
+        batch_size,
+        max_window,
+        threads,
+        chunk_size,
+        drop_patterns,
+    )?;
     let spec = InputSpec {
         path: input,
         format,

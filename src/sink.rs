@@ -82,7 +82,11 @@ impl Rows {
 
     /// Build the three DataFrames (documents, sentences, entities).
     pub fn into_frames(self) -> Result<[DataFrame; 3]> {
-        let Rows { doc: d, sent: s, ent: e } = self;
+        let Rows {
+            doc: d,
+            sent: s,
+            ent: e,
+        } = self;
         let documents = df!(
             "doc_id" => d.doc_id, "source" => d.source, "title" => d.title, "text" => d.text,
             "n_chars" => d.n_chars, "n_sentences" => d.n_sentences,
@@ -125,7 +129,10 @@ impl std::fmt::Debug for TableSink {
 /// Write `bytes` to `path` atomically (temporary file in the same folder, then rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".presslens-")
         .tempfile_in(dir)
@@ -133,14 +140,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     tmp.write_all(bytes)
         .and_then(|_| tmp.as_file().sync_all())
         .map_err(|e| Error::io("cannot write", path, e))?;
-    tmp.persist(path).map_err(|e| Error::io("cannot rename into", path, e.error))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("cannot rename into", path, e.error))?;
     Ok(())
 }
 
 impl TableSink {
     /// Create the output folder (if needed) and open the temporary table files.
     pub fn create(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create output folder", dir, e))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Error::io("cannot create output folder", dir, e))?;
         let schemas = Rows::default().into_frames()?;
         let mut files = Vec::new();
         for (name, empty) in TABLES.iter().zip(schemas) {
@@ -148,7 +157,10 @@ impl TableSink {
                 .prefix(&format!(".{name}.parquet."))
                 .tempfile_in(dir)
                 .map_err(|e| Error::io("cannot create a temporary file in", dir, e))?;
-            let file = tmp.as_file().try_clone().map_err(|e| Error::io("cannot open", tmp.path(), e))?;
+            let file = tmp
+                .as_file()
+                .try_clone()
+                .map_err(|e| Error::io("cannot open", tmp.path(), e))?;
             let writer = ParquetWriter::new(file)
                 .with_compression(ParquetCompression::Zstd(None))
                 .batched(&empty.schema())
@@ -240,7 +252,8 @@ mod tests {
         sink.write(rows("b", 5)).expect("w2");
         // Nothing is visible under the final names before finish.
         assert!(!dir.path().join("documents.parquet").exists());
-        sink.finish(&serde_json::json!({"ok": true})).expect("finish");
+        sink.finish(&serde_json::json!({"ok": true}))
+            .expect("finish");
         let docs = read_table(dir.path(), "documents").expect("read");
         assert_eq!(docs.height(), 2);
         let names: Vec<String> = std::fs::read_dir(dir.path())

@@ -17,7 +17,8 @@ import multitask_common as mc
 import torch
 
 SENT_SPLIT = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
-WORD = re.compile(r"\w+(?:[-'’.]\w+)*|[^\w\s]")
+# CoNLL-like tokens: hyphenated words stay whole, possessive 's is split off
+WORD = re.compile(r"(?:[A-Za-z]\.){2,}|\w+(?:[-.]\w+)*(?:['’](?!s\b)\w+)*|['’]s\b|[^\w\s]")
 
 
 def sentences(text: str) -> list[str]:
