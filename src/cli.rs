@@ -61,6 +61,10 @@ pub struct CommonArgs {
     /// libtorch threads (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Run the two heads of a multi-task model in separate encoder passes (to measure the gain
+    /// of sharing the encoder).
+    #[arg(long, hide = true)]
+    no_shared_encoder: bool,
     /// Documents per chunk (bounds memory; one Parquet row group per chunk).
     #[arg(long, default_value_t = 256)]
     chunk_size: usize,
@@ -138,6 +142,7 @@ impl CommonArgs {
                 batch_size: self.batch_size,
                 max_window: self.max_window,
                 threads: self.threads,
+                share_encoder: !self.no_shared_encoder,
             },
             abbreviations: self.abbreviations.clone(),
             chunk_size: self.chunk_size,
@@ -318,8 +323,8 @@ fn bench(a: BenchArgs) -> Result<i32> {
         rows.ent.doc_id.len()
     );
     println!(
-        "models loaded in {load_s:.2}s; batch size {}, window {}, threads {threads}",
-        a.common.batch_size, a.common.max_window
+        "models loaded in {load_s:.2}s; batch size {}, window {}, threads {threads}, shared encoder {}",
+        a.common.batch_size, a.common.max_window, !a.common.no_shared_encoder
     );
     println!("  clean     {}", rate(n, tm.clean));
     println!("  segment   {}", rate(n, tm.segment));

@@ -711,8 +711,8 @@ impl LoadedModel {
             let ids_t = Tensor::from_slice(&ids).view(shape).to_device(self.device);
             let mask_t = Tensor::from_slice(&mask).view(shape).to_device(self.device);
             let type_t = Tensor::zeros(shape, (Kind::Int64, self.device));
-            let (sent_probs, ner_best) = tch::no_grad(
-                || -> Result<(Option<Vec<f32>>, Option<(Vec<f32>, Vec<i64>)>)> {
+            let (sent_probs, ner_best) =
+                tch::no_grad(|| -> Result<(Option<Vec<f32>>, Option<NerBest>)> {
                     let o = self
                         .bert
                         .forward_t(
@@ -749,8 +749,7 @@ impl LoadedModel {
                         None
                     };
                     Ok((sent_probs, ner_best))
-                },
-            )?;
+                })?;
             for (row, &pi) in batch.iter().enumerate() {
                 let p = pieces[pi];
                 let len = p.end - p.start;
@@ -892,10 +891,14 @@ fn decode_entities(t: &Tokens, preds: &[(usize, f32, i64)], labels: &[String]) -
 }
 
 type SharedModel = Arc<Mutex<LoadedModel>>;
+/// Per token of a batch: best NER label probability and its index (row-major).
+type NerBest = (Vec<f32>, Vec<i64>);
+/// Cache key: model, device (debug form) and window length.
+type CacheKey = (ModelSpec, String, usize);
+type ModelCache = Mutex<HashMap<CacheKey, SharedModel>>;
 
-fn cache() -> &'static Mutex<HashMap<(ModelSpec, String, usize), SharedModel>> {
-    static CACHE: OnceLock<Mutex<HashMap<(ModelSpec, String, usize), SharedModel>>> =
-        OnceLock::new();
+fn cache() -> &'static ModelCache {
+    static CACHE: OnceLock<ModelCache> = OnceLock::new();
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
@@ -926,6 +929,14 @@ pub struct InferOptions {
     pub max_window: usize,
     /// libtorch intra-op threads; `None` keeps libtorch's default (all cores).
     pub threads: Option<usize>,
+    /// When both tasks use the same multi-task model, encode each sentence once for both
+    /// heads (on by default; off only to measure the gain).
+    #[serde(default = "yes")]
+    pub share_encoder: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for InferOptions {
@@ -937,6 +948,7 @@ impl Default for InferOptions {
             batch_size: 32,
             max_window: 256,
             threads: None,
+            share_encoder: true,
         }
     }
 }
@@ -944,6 +956,7 @@ impl Default for InferOptions {
 /// Runs sentiment and NER over sentences. When both tasks use the same model, each
 /// sentence is encoded once.
 pub struct Analyzer {
+    share_encoder: bool,
     sentiment: Option<SharedModel>,
     ner: Option<SharedModel>,
     batch_size: usize,
@@ -998,6 +1011,7 @@ impl Analyzer {
             sentiment: load(&opts.sentiment_model, Task::Sentiment)?,
             ner: load(&opts.ner_model, Task::Ner)?,
             batch_size: opts.batch_size,
+            share_encoder: opts.share_encoder,
         })
     }
 
@@ -1020,7 +1034,7 @@ impl Analyzer {
             return Ok(out);
         }
         match (&self.sentiment, &self.ner) {
-            (Some(s), Some(n)) if Arc::ptr_eq(s, n) => {
+            (Some(s), Some(n)) if self.share_encoder && Arc::ptr_eq(s, n) => {
                 lock(s)?.run(
                     sentences,
                     &[Task::Sentiment, Task::Ner],
@@ -1266,5 +1280,47 @@ mod tests {
         std::fs::remove_file(dir.join("model.safetensors")).expect("rm");
         let err = LoadedModel::load(&spec, Device::Cpu, 64).expect_err("no weights");
         assert!(err.to_string().contains("no weights found"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod default_model_tests {
+    use super::*;
+
+    #[test]
+    fn embedded_model_gives_the_expected_labels() {
+        let a = Analyzer::new(&InferOptions::default()).expect("embedded model loads");
+        let sents = [
+            "Vladimir Putin met Fumio Kishida in Tokyo on Monday.",
+            "NATO leaders gathered in Brussels.",
+            "The talks were a wonderful success and both sides were delighted.",
+            "The talks were a disaster and the minister was furious.",
+        ];
+        let out = a.analyze(&sents).expect("analyze");
+        let ents: Vec<(String, String)> = out[0]
+            .entities
+            .iter()
+            .map(|e| {
+                let t: String = sents[0]
+                    .chars()
+                    .skip(e.start)
+                    .take(e.end - e.start)
+                    .collect();
+                (t, e.label.clone())
+            })
+            .collect();
+        let want = |t: &str, l: &str| (t.to_string(), l.to_string());
+        assert!(ents.contains(&want("Vladimir Putin", "PER")), "{ents:?}");
+        assert!(ents.contains(&want("Fumio Kishida", "PER")), "{ents:?}");
+        assert!(ents.contains(&want("Tokyo", "LOC")), "{ents:?}");
+        assert_eq!(
+            out[1].entities.first().map(|e| e.label.as_str()),
+            Some("ORG")
+        );
+        let pos = out[2].sentiment.as_ref().expect("sentiment");
+        let neg = out[3].sentiment.as_ref().expect("sentiment");
+        assert_eq!(pos.label, "positive");
+        assert_eq!(neg.label, "negative");
+        assert!(pos.polarity > 0.5 && neg.polarity < -0.5);
     }
 }

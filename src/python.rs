@@ -80,6 +80,7 @@ fn options(
             batch_size,
             max_window,
             threads,
+            share_encoder: true,
         },
         abbreviations: Vec::new(),
         chunk_size,

@@ -163,7 +163,7 @@ impl TableSink {
                 .map_err(|e| Error::io("cannot open", tmp.path(), e))?;
             let writer = ParquetWriter::new(file)
                 .with_compression(ParquetCompression::Zstd(None))
-                .batched(&empty.schema())
+                .batched(empty.schema())
                 .map_err(table_err(name))?;
             files.push(TableFile { name, tmp, writer });
         }
