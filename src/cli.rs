@@ -80,6 +80,9 @@ pub struct CommonArgs {
     /// Extra abbreviations for the sentence splitter, without the final period (repeatable).
     #[arg(long = "abbreviation", value_name = "ABBR")]
     abbreviations: Vec<String>,
+    /// Entity alias table, CSV (alias,canonical[,label]) or TOML ([aliases] "alias" = "name").
+    #[arg(long, value_name = "FILE")]
+    aliases: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +149,7 @@ impl CommonArgs {
             },
             abbreviations: self.abbreviations.clone(),
             chunk_size: self.chunk_size,
+            aliases: self.aliases.clone(),
         })
     }
 }
@@ -311,8 +315,8 @@ fn bench(a: BenchArgs) -> Result<i32> {
     let texts: Vec<String> = docs.iter().map(|d| d.text.clone()).collect();
     let ids: Vec<String> = docs.iter().map(|d| d.doc_id.clone()).collect();
     let corpus = Corpus::from_texts(texts, Some(ids));
-    let (rows, tm) = pipeline.analyze_corpus(corpus);
-    let n = rows.sent.doc_id.len();
+    let (tables, tm) = pipeline.analyze_corpus(corpus)?;
+    let n = tables.sentences.height();
     let threads = a.common.threads.map_or_else(
         || format!("{} (libtorch default)", tch::get_num_threads()),
         |t| t.to_string(),
@@ -320,7 +324,7 @@ fn bench(a: BenchArgs) -> Result<i32> {
     println!(
         "presslens bench: {n_docs} documents ({copies} copies of {}), {n} sentences, {} entities",
         base.len(),
-        rows.ent.doc_id.len()
+        tables.entities.height()
     );
     println!(
         "models loaded in {load_s:.2}s; batch size {}, window {}, threads {threads}, shared encoder {}",
@@ -329,6 +333,7 @@ fn bench(a: BenchArgs) -> Result<i32> {
     println!("  clean     {}", rate(n, tm.clean));
     println!("  segment   {}", rate(n, tm.segment));
     println!("  infer     {}", rate(n, tm.infer));
+    println!("  link      {}", rate(n, tm.link));
     println!("  end2end   {}", rate(n, tm.total));
     Ok(0)
 }

@@ -17,7 +17,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
 use rust_bert::resources::{LocalResource, RemoteResource, ResourceProvider};
@@ -642,10 +642,14 @@ impl LoadedModel {
             .map_err(|e| Error::Inference(format!("tokenizer: {e}")))?;
         Ok(encs
             .into_iter()
-            .map(|e| Tokens {
-                ids: e.get_ids().to_vec(),
-                offsets: e.get_offsets().to_vec(),
-                words: e.get_word_ids().to_vec(),
+            .zip(sentences)
+            .map(|(e, s)| {
+                let offsets = e.get_offsets().to_vec();
+                Tokens {
+                    ids: e.get_ids().to_vec(),
+                    words: news_word_ids(s, &offsets),
+                    offsets,
+                }
             })
             .collect())
     }
@@ -823,6 +827,43 @@ fn to_vec_i64(t: &Tensor) -> Result<Vec<i64>> {
         .contiguous()
         .view(-1);
     Ok(Vec::<i64>::try_from(&t)?)
+}
+
+/// Words as CoNLL-2003 newswire tokenises them (what the NER heads are trained on):
+/// acronyms with dots ("U.S."), words with inner hyphens, dots or apostrophes
+/// ("Stoltenberg-led", "3.5", "O'Neill") stay whole; a possessive "'s" and other
+/// punctuation are words of their own. BERT's pre-tokenizer splits on every punctuation
+/// mark, which would make "S" of "U.S." or "led" of "Stoltenberg-led" words with a label
+/// of their own; the first sub-token of a news word decides its label instead.
+static NEWS_WORD: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?:\pL\.){2,}|\w+(?:[-.]\w+)*(?:['’](?:[\pL\pN--sS]\w*|[sS]\w+))*|['’][sS]\b|[^\w\s]",
+    )
+    .expect("NEWS_WORD is a valid regex")
+});
+
+/// The news word (see [`NEWS_WORD`]) of each token, from the tokens' character offsets.
+fn news_word_ids(sentence: &str, offsets: &[(usize, usize)]) -> Vec<Option<u32>> {
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    // Matches come in order: convert byte to char offsets incrementally.
+    let (mut last_b, mut last_c) = (0usize, 0usize);
+    for m in NEWS_WORD.find_iter(sentence) {
+        let s = last_c + sentence[last_b..m.start()].chars().count();
+        let e = s + m.as_str().chars().count();
+        last_b = m.end();
+        last_c = e;
+        spans.push((s, e));
+    }
+    let mut w = 0usize;
+    offsets
+        .iter()
+        .map(|&(s, _)| {
+            while w < spans.len() && spans[w].1 <= s {
+                w += 1;
+            }
+            (w < spans.len() && spans[w].0 <= s).then_some(w as u32)
+        })
+        .collect()
 }
 
 /// Split an IOB2 (or IO) label into (prefix, type).
@@ -1145,6 +1186,47 @@ mod tests {
         testing::write_random_model(dir.path(), None, 7).expect("write model");
         let spec = ModelSpec::Local(dir.path().to_path_buf());
         (dir, spec)
+    }
+
+    #[test]
+    fn news_words_follow_conll_tokenisation() {
+        let words = |text: &str| -> Vec<String> {
+            NEWS_WORD
+                .find_iter(text)
+                .map(|m| m.as_str().to_string())
+                .collect()
+        };
+        assert_eq!(
+            words("U.S. troops, Stoltenberg-led NATO and Kishida's aides; O'Neill's 3.5%."),
+            [
+                "U.S.",
+                "troops",
+                ",",
+                "Stoltenberg-led",
+                "NATO",
+                "and",
+                "Kishida",
+                "'s",
+                "aides",
+                ";",
+                "O'Neill",
+                "'s",
+                "3.5",
+                "%",
+                "."
+            ]
+        );
+        assert_eq!(
+            words("Kishida’s “Japan”"),
+            ["Kishida", "’s", "“", "Japan", "”"]
+        );
+        // Token offsets (chars) map to the news word that contains them.
+        let s = "Ébé U.S. ok";
+        let offsets = [(0, 3), (4, 5), (5, 6), (6, 7), (7, 8), (9, 11)];
+        assert_eq!(
+            news_word_ids(s, &offsets),
+            [Some(0), Some(1), Some(1), Some(1), Some(1), Some(2)]
+        );
     }
 
     #[test]

@@ -14,8 +14,10 @@ use crate::clean::CleanRules;
 use crate::error::{Error, Result};
 use crate::infer::{Analyzer, InferOptions, SentenceOutput};
 use crate::ingest::{Corpus, InputSpec, RawDoc};
+use crate::link::{AliasTable, CorpusIndex, Linker};
 use crate::segment::Segmenter;
-use crate::sink::{DocError, Rows, TableSink};
+use crate::sink::{DocError, EntRows, Rows, SentRows, TableSink, Tables};
+use polars::prelude::{df, DataFrame};
 
 /// Cleaning options a user can set.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -60,6 +62,9 @@ pub struct PipelineOptions {
     pub abbreviations: Vec<String>,
     /// Documents per chunk: bounds memory and sets the Parquet row-group size.
     pub chunk_size: usize,
+    /// A user alias table (CSV or TOML) for entity linking.
+    #[serde(default)]
+    pub aliases: Option<PathBuf>,
 }
 
 impl Default for PipelineOptions {
@@ -69,6 +74,7 @@ impl Default for PipelineOptions {
             infer: InferOptions::default(),
             abbreviations: Vec::new(),
             chunk_size: 256,
+            aliases: None,
         }
     }
 }
@@ -80,6 +86,8 @@ pub struct Timings {
     pub clean: f64,
     pub segment: f64,
     pub infer: f64,
+    /// Corpus-wide entity linking, analysis tables and the final table files.
+    pub link: f64,
     pub write: f64,
     pub total: f64,
 }
@@ -106,6 +114,7 @@ pub struct Pipeline {
     rules: CleanRules,
     segmenter: Segmenter,
     analyzer: Analyzer,
+    linker: Linker,
     opts: PipelineOptions,
 }
 
@@ -173,6 +182,10 @@ impl Pipeline {
             rules: opts.clean.rules()?,
             segmenter: Segmenter::default().with_abbreviations(&opts.abbreviations),
             analyzer: Analyzer::new(&opts.infer)?,
+            linker: Linker::new(match &opts.aliases {
+                Some(p) => AliasTable::from_file(p)?,
+                None => AliasTable::default(),
+            }),
             opts,
         })
     }
@@ -249,7 +262,7 @@ impl Pipeline {
 
         let mut rows = Rows::default();
         for (p, outs) in prepared.into_iter().zip(outputs) {
-            push_rows(&mut rows, p, outs);
+            push_rows(&mut rows, p, outs, &self.linker);
         }
         rows
     }
@@ -285,11 +298,12 @@ impl Pipeline {
         }
     }
 
-    /// Analyse in-memory documents and return their rows (no files written).
-    pub fn analyze_corpus(&self, mut corpus: Corpus) -> (Rows, Timings) {
+    /// Analyse in-memory documents and return all tables (no files written).
+    pub fn analyze_corpus(&self, mut corpus: Corpus) -> Result<(Tables, Timings)> {
         let start = Instant::now();
         let mut timings = Timings::default();
         let mut rows = Rows::default();
+        let mut index = CorpusIndex::default();
         loop {
             let t = Instant::now();
             let chunk = corpus.next_chunk(self.opts.chunk_size);
@@ -297,10 +311,16 @@ impl Pipeline {
             if chunk.is_empty() {
                 break;
             }
-            rows.extend(self.process(chunk, &mut timings));
+            let chunk_rows = self.process(chunk, &mut timings);
+            observe(&mut index, &chunk_rows.ent);
+            rows.extend(chunk_rows);
         }
+        let t = Instant::now();
+        index.resolve();
+        let tables = rows.into_tables(&index)?;
+        timings.link += t.elapsed().as_secs_f64();
         timings.total = start.elapsed().as_secs_f64();
-        (rows, timings)
+        Ok((tables, timings))
     }
 
     /// Run over a corpus on disk and write the tables and manifest into `out`.
@@ -317,6 +337,7 @@ impl Pipeline {
         let mut timings = Timings::default();
         let mut counts = Counts::default();
         let mut errors = Vec::new();
+        let mut index = CorpusIndex::default();
         loop {
             let t = Instant::now();
             let chunk = corpus.next_chunk(self.opts.chunk_size);
@@ -337,6 +358,7 @@ impl Pipeline {
                     });
                 }
             }
+            observe(&mut index, &rows.ent);
             let t = Instant::now();
             sink.write(rows)?;
             timings.write += t.elapsed().as_secs_f64();
@@ -348,6 +370,7 @@ impl Pipeline {
         }
         counts.failed_documents = errors.len();
         let t = Instant::now();
+        index.resolve();
         timings.total = start.elapsed().as_secs_f64();
         let summary = RunSummary {
             output: out.to_path_buf(),
@@ -356,9 +379,9 @@ impl Pipeline {
             errors,
         };
         let manifest = self.manifest(input, &summary)?;
-        sink.finish(&manifest)?;
+        sink.finish(&index, &manifest)?;
         let mut summary = summary;
-        summary.timings.write += t.elapsed().as_secs_f64();
+        summary.timings.link += t.elapsed().as_secs_f64();
         summary.timings.total = start.elapsed().as_secs_f64();
         Ok(summary)
     }
@@ -378,6 +401,9 @@ impl Pipeline {
                 "documents": "documents.parquet",
                 "sentences": "sentences.parquet",
                 "entities": "entities.parquet",
+                "entity_stats": "entity_stats.parquet",
+                "cooccurrence": "cooccurrence.parquet",
+                "name_variants": "name_variants.parquet",
             },
             "counts": s.counts,
             "timings_s": s.timings,
@@ -386,7 +412,64 @@ impl Pipeline {
     }
 }
 
-fn push_rows(rows: &mut Rows, p: Prepared, outs: Vec<SentenceOutput>) {
+/// Infer sentiment and entities for sentences taken as they are (no cleaning, no
+/// splitting) — for evaluation on labelled sentences and for users who already have
+/// sentences. Returns the `sentences` frame (sent_idx = position in the input, text,
+/// sentiment_label, sentiment_score, polarity) and the `entities` frame (sent_idx, start,
+/// end in characters of that sentence, text, label, score).
+pub fn predict(analyzer: &Analyzer, sentences: &[String]) -> Result<[DataFrame; 2]> {
+    let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
+    let outs = analyzer.analyze(&refs)?;
+    let mut s = SentRows::default();
+    let mut e = EntRows::default();
+    for (i, (text, out)) in sentences.iter().zip(outs).enumerate() {
+        s.sent_idx.push(i as i64);
+        s.text.push(text.clone());
+        let sent = out.sentiment.as_ref();
+        s.sentiment_label.push(sent.map(|x| x.label.clone()));
+        s.sentiment_score.push(sent.map(|x| x.score));
+        s.polarity.push(sent.map(|x| x.polarity));
+        for ent in out.entities {
+            e.sent_idx.push(i as i64);
+            e.start.push(ent.start as i64);
+            e.end.push(ent.end as i64);
+            e.text
+                .push(char_slice(text, ent.start, ent.end).to_string());
+            e.label.push(ent.label);
+            e.score.push(ent.score);
+        }
+    }
+    let table = |name: &'static str| {
+        move |source| Error::Table {
+            table: name.to_string(),
+            source,
+        }
+    };
+    let sentences = df!(
+        "sent_idx" => s.sent_idx, "text" => s.text, "sentiment_label" => s.sentiment_label,
+        "sentiment_score" => s.sentiment_score, "polarity" => s.polarity,
+    )
+    .map_err(table("sentences"))?;
+    let entities = df!(
+        "sent_idx" => e.sent_idx, "start" => e.start, "end" => e.end, "text" => e.text,
+        "label" => e.label, "score" => e.score,
+    )
+    .map_err(table("entities"))?;
+    Ok([sentences, entities])
+}
+
+fn observe(index: &mut CorpusIndex, e: &EntRows) {
+    for i in 0..e.name.len() {
+        index.observe(&crate::link::Linked {
+            name: e.name[i].clone(),
+            label: e.ent_label[i].clone(),
+            from_table: e.from_table[i],
+        });
+    }
+}
+
+fn push_rows(rows: &mut Rows, p: Prepared, outs: Vec<SentenceOutput>, linker: &Linker) {
+    let first_ent = rows.ent.doc_id.len();
     let doc_id = p.raw.doc_id.clone();
     let mut polarities = Vec::new();
     if p.error.is_none() {
@@ -415,7 +498,20 @@ fn push_rows(rows: &mut Rows, p: Prepared, outs: Vec<SentenceOutput>) {
                     .push(char_slice(sent_text, e.start, e.end).to_string());
                 rows.ent.label.push(e.label);
                 rows.ent.score.push(e.score);
+                rows.ent.polarity.push(s.map(|s| s.polarity));
+                rows.ent.sentiment.push(s.map(|s| s.label.clone()));
             }
+        }
+        let e = &mut rows.ent;
+        let mentions: Vec<(&str, &str)> = e.text[first_ent..]
+            .iter()
+            .zip(&e.label[first_ent..])
+            .map(|(t, l)| (t.as_str(), l.as_str()))
+            .collect();
+        for l in linker.link_doc(&p.text, &mentions) {
+            e.name.push(l.name);
+            e.ent_label.push(l.label);
+            e.from_table.push(l.from_table);
         }
     }
     let n_sentences = if p.error.is_none() { p.spans.len() } else { 0 };

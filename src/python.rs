@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3_polars::PyDataFrame;
 
 use crate::error::Error;
-use crate::infer::{DeviceChoice, InferOptions, ModelSpec};
+use crate::infer::{Analyzer, DeviceChoice, InferOptions, ModelSpec};
 use crate::ingest::{Corpus, Format, InputSpec};
 use crate::pipeline::{CleanOptions, Pipeline, PipelineOptions};
 use crate::segment::Segmenter;
@@ -62,6 +62,7 @@ fn options(
     threads: Option<usize>,
     chunk_size: usize,
     drop_patterns: Vec<String>,
+    aliases: Option<PathBuf>,
 ) -> PyResult<PipelineOptions> {
     let device = <DeviceChoice as clap::ValueEnum>::from_str(device, true).map_err(|_| {
         PyValueError::new_err(format!(
@@ -84,6 +85,7 @@ fn options(
         },
         abbreviations: Vec::new(),
         chunk_size,
+        aliases,
     })
 }
 
@@ -123,9 +125,9 @@ fn clean_text(text: &str, drop_patterns: Vec<String>) -> PyResult<String> {
     Ok(opts.rules().map_err(to_py)?.clean(text).text)
 }
 
-/// Analyse in-memory texts; returns (documents, sentences, entities, timings JSON).
+/// Analyse in-memory texts; returns ({table name: frame}, timings JSON).
 #[pyfunction]
-#[pyo3(signature = (texts, ids=None, sentiment_model=None, ner_model=None, device="cpu", batch_size=32, max_window=256, threads=None, chunk_size=256, drop_patterns=Vec::new()))]
+#[pyo3(signature = (texts, ids=None, sentiment_model=None, ner_model=None, device="cpu", batch_size=32, max_window=256, threads=None, chunk_size=256, drop_patterns=Vec::new(), aliases=None))]
 #[allow(clippy::too_many_arguments)]
 fn analyze(
     py: Python<'_>,
@@ -139,7 +141,8 @@ fn analyze(
     threads: Option<usize>,
     chunk_size: usize,
     drop_patterns: Vec<String>,
-) -> PyResult<(PyDataFrame, PyDataFrame, PyDataFrame, String)> {
+    aliases: Option<PathBuf>,
+) -> PyResult<(Vec<(String, PyDataFrame)>, String)> {
     if let Some(ids) = &ids {
         if ids.len() != texts.len() {
             return Err(PyValueError::new_err(format!(
@@ -158,22 +161,61 @@ fn analyze(
         threads,
         chunk_size,
         drop_patterns,
+        aliases,
     )?;
-    let (frames, timings) = py
+    let (tables, timings) = py
         .detach(move || -> Result<_, Error> {
             let pipeline = Pipeline::new(opts)?;
-            let (rows, timings) = pipeline.analyze_corpus(Corpus::from_texts(texts, ids));
-            Ok((rows.into_frames()?, timings))
+            pipeline.analyze_corpus(Corpus::from_texts(texts, ids))
         })
         .map_err(to_py)?;
-    let [d, s, e] = frames;
     let timings = serde_json::to_string(&timings).unwrap_or_else(|_| "{}".into());
-    Ok((PyDataFrame(d), PyDataFrame(s), PyDataFrame(e), timings))
+    let frames = tables
+        .into_named()
+        .into_iter()
+        .map(|(name, df)| (name.to_string(), PyDataFrame(df)))
+        .collect();
+    Ok((frames, timings))
+}
+
+/// Sentiment and entities of sentences taken as they are (no cleaning, no splitting);
+/// returns (sentences, entities) frames.
+#[pyfunction]
+#[pyo3(signature = (sentences, sentiment_model=None, ner_model=None, device="cpu", batch_size=32, max_window=256, threads=None))]
+#[allow(clippy::too_many_arguments)]
+fn predict(
+    py: Python<'_>,
+    sentences: Vec<String>,
+    sentiment_model: Option<&str>,
+    ner_model: Option<&str>,
+    device: &str,
+    batch_size: usize,
+    max_window: usize,
+    threads: Option<usize>,
+) -> PyResult<(PyDataFrame, PyDataFrame)> {
+    let opts = options(
+        sentiment_model,
+        ner_model,
+        device,
+        batch_size,
+        max_window,
+        threads,
+        1,
+        Vec::new(),
+        None,
+    )?;
+    let [s, e] = py
+        .detach(move || -> Result<_, Error> {
+            let analyzer = Analyzer::new(&opts.infer)?;
+            crate::pipeline::predict(&analyzer, &sentences)
+        })
+        .map_err(to_py)?;
+    Ok((PyDataFrame(s), PyDataFrame(e)))
 }
 
 /// Analyse a corpus on disk and write the tables; returns the manifest as JSON.
 #[pyfunction]
-#[pyo3(signature = (input, output, format="auto", text_col=None, id_col=None, title_col=None, sentiment_model=None, ner_model=None, device="cpu", batch_size=32, max_window=256, threads=None, chunk_size=256, drop_patterns=Vec::new()))]
+#[pyo3(signature = (input, output, format="auto", text_col=None, id_col=None, title_col=None, sentiment_model=None, ner_model=None, device="cpu", batch_size=32, max_window=256, threads=None, chunk_size=256, drop_patterns=Vec::new(), aliases=None))]
 #[allow(clippy::too_many_arguments)]
 fn run(
     py: Python<'_>,
@@ -191,6 +233,7 @@ fn run(
     threads: Option<usize>,
     chunk_size: usize,
     drop_patterns: Vec<String>,
+    aliases: Option<PathBuf>,
 ) -> PyResult<String> {
     let format = <Format as clap::ValueEnum>::from_str(format, true)
         .map_err(|_| PyValueError::new_err(format!("unknown format '{format}'")))?;
@@ -203,6 +246,7 @@ fn run(
         threads,
         chunk_size,
         drop_patterns,
+        aliases,
     )?;
     let spec = InputSpec {
         path: input,
@@ -251,6 +295,7 @@ fn _presslens(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(clean_text, m)?)?;
     m.add_function(wrap_pyfunction!(analyze, m)?)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(predict, m)?)?;
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
     m.add_function(wrap_pyfunction!(write_random_model, m)?)?;
     Ok(())

@@ -12,9 +12,19 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::link::{
+    Aggregator, AliasSource, CoocRows, CorpusIndex, MentionRow, StatsRows, VariantRows,
+};
 
 /// Table names; each is written as `<name>.parquet`.
-pub const TABLES: [&str; 3] = ["documents", "sentences", "entities"];
+pub const TABLES: [&str; 6] = [
+    "documents",
+    "sentences",
+    "entities",
+    "entity_stats",
+    "cooccurrence",
+    "name_variants",
+];
 /// Name of the run's manifest file.
 pub const MANIFEST: &str = "manifest.json";
 
@@ -60,6 +70,38 @@ pub struct EntRows {
     pub text: Vec<String>,
     pub label: Vec<String>,
     pub score: Vec<f32>,
+    // Linking within the document, and the sentence's sentiment (for the analysis
+    // tables); replaced by `entity` / `alias_source` once the corpus is resolved.
+    pub name: Vec<String>,
+    pub ent_label: Vec<String>,
+    pub from_table: Vec<bool>,
+    pub polarity: Vec<Option<f32>>,
+    pub sentiment: Vec<Option<String>>,
+}
+
+/// All tables of an analysis.
+#[derive(Debug, Clone)]
+pub struct Tables {
+    pub documents: DataFrame,
+    pub sentences: DataFrame,
+    pub entities: DataFrame,
+    pub entity_stats: DataFrame,
+    pub cooccurrence: DataFrame,
+    pub name_variants: DataFrame,
+}
+
+impl Tables {
+    /// (name, frame) in [`TABLES`] order.
+    pub fn into_named(self) -> [(&'static str, DataFrame); 6] {
+        [
+            ("documents", self.documents),
+            ("sentences", self.sentences),
+            ("entities", self.entities),
+            ("entity_stats", self.entity_stats),
+            ("cooccurrence", self.cooccurrence),
+            ("name_variants", self.name_variants),
+        ]
+    }
 }
 
 fn table_err(table: &str) -> impl Fn(PolarsError) -> Error + '_ {
@@ -77,16 +119,12 @@ impl Rows {
         }
         ext!(doc: doc_id, source, title, text, n_chars, n_sentences, sentiment_mean, error, warning);
         ext!(sent: doc_id, sent_idx, start, end, text, sentiment_label, sentiment_score, polarity);
-        ext!(ent: doc_id, sent_idx, start, end, text, label, score);
+        ext!(ent: doc_id, sent_idx, start, end, text, label, score, name, ent_label, from_table,
+             polarity, sentiment);
     }
 
-    /// Build the three DataFrames (documents, sentences, entities).
-    pub fn into_frames(self) -> Result<[DataFrame; 3]> {
-        let Rows {
-            doc: d,
-            sent: s,
-            ent: e,
-        } = self;
+    /// The documents and sentences frames.
+    fn doc_sent_frames(d: DocRows, s: SentRows) -> Result<[DataFrame; 2]> {
         let documents = df!(
             "doc_id" => d.doc_id, "source" => d.source, "title" => d.title, "text" => d.text,
             "n_chars" => d.n_chars, "n_sentences" => d.n_sentences,
@@ -99,14 +137,149 @@ impl Rows {
             "sentiment_score" => s.sentiment_score, "polarity" => s.polarity,
         )
         .map_err(table_err("sentences"))?;
-        let entities = df!(
-            "doc_id" => e.doc_id, "sent_idx" => e.sent_idx, "start" => e.start, "end" => e.end,
-            "text" => e.text, "label" => e.label, "score" => e.score,
-        )
-        .map_err(table_err("entities"))?;
-        Ok([documents, sentences, entities])
+        Ok([documents, sentences])
+    }
+
+    /// Build all tables of an in-memory analysis; `index` must have observed these rows.
+    pub fn into_tables(self, index: &CorpusIndex) -> Result<Tables> {
+        let Rows { doc, sent, ent } = self;
+        let [documents, sentences] = Self::doc_sent_frames(doc, sent)?;
+        let mut agg = Aggregator::default();
+        let entities = link_entities(&ent, index, &mut agg)?;
+        let (stats, cooc, variants) = agg.finish();
+        let [entity_stats, cooccurrence, name_variants] = analysis_frames(stats, cooc, variants)?;
+        Ok(Tables {
+            documents,
+            sentences,
+            entities,
+            entity_stats,
+            cooccurrence,
+            name_variants,
+        })
     }
 }
+
+impl EntRows {
+    /// Entity rows with their linking columns, as spilled during a run.
+    fn spill_frame(self) -> Result<DataFrame> {
+        let e = self;
+        df!(
+            "doc_id" => e.doc_id, "sent_idx" => e.sent_idx, "start" => e.start, "end" => e.end,
+            "text" => e.text, "label" => e.label, "score" => e.score, "_name" => e.name,
+            "_ent_label" => e.ent_label, "_from_table" => e.from_table,
+            "_polarity" => e.polarity, "_sentiment" => e.sentiment,
+        )
+        .map_err(table_err("entities"))
+    }
+
+    /// Read back a slice of the spill file.
+    fn from_spill(df: &DataFrame) -> std::result::Result<Self, PolarsError> {
+        fn strs(df: &DataFrame, c: &str) -> PolarsResult<Vec<String>> {
+            Ok(df
+                .column(c)?
+                .str()?
+                .iter()
+                .map(|v| v.unwrap_or_default().to_string())
+                .collect())
+        }
+        fn ints(df: &DataFrame, c: &str) -> PolarsResult<Vec<i64>> {
+            Ok(df
+                .column(c)?
+                .i64()?
+                .iter()
+                .map(|v| v.unwrap_or(0))
+                .collect())
+        }
+        Ok(EntRows {
+            doc_id: strs(df, "doc_id")?,
+            sent_idx: ints(df, "sent_idx")?,
+            start: ints(df, "start")?,
+            end: ints(df, "end")?,
+            text: strs(df, "text")?,
+            label: strs(df, "label")?,
+            score: df
+                .column("score")?
+                .f32()?
+                .iter()
+                .map(|v| v.unwrap_or(0.0))
+                .collect(),
+            name: strs(df, "_name")?,
+            ent_label: strs(df, "_ent_label")?,
+            from_table: df
+                .column("_from_table")?
+                .bool()?
+                .iter()
+                .map(|v| v.unwrap_or(false))
+                .collect(),
+            polarity: df.column("_polarity")?.f32()?.iter().collect(),
+            sentiment: df
+                .column("_sentiment")?
+                .str()?
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect(),
+        })
+    }
+}
+
+/// Final `entities` rows (canonical `entity`, `alias_source`), feeding the aggregator.
+fn link_entities(e: &EntRows, index: &CorpusIndex, agg: &mut Aggregator) -> Result<DataFrame> {
+    let n = e.doc_id.len();
+    let mut entity = Vec::with_capacity(n);
+    let mut source = Vec::with_capacity(n);
+    for i in 0..n {
+        let canonical = index.canonical(&e.ent_label[i], &e.name[i]);
+        let src = if e.from_table[i] {
+            AliasSource::Table
+        } else if canonical != e.text[i] {
+            AliasSource::Rule
+        } else {
+            AliasSource::None
+        };
+        agg.push(&MentionRow {
+            doc_id: &e.doc_id[i],
+            sent_idx: e.sent_idx[i],
+            surface: &e.text[i],
+            entity: &canonical,
+            label: &e.ent_label[i],
+            polarity: e.polarity[i],
+            sentiment: e.sentiment[i].as_deref(),
+        });
+        entity.push(canonical);
+        source.push(src.as_str());
+    }
+    df!(
+        "doc_id" => &e.doc_id, "sent_idx" => &e.sent_idx, "start" => &e.start,
+        "end" => &e.end, "text" => &e.text, "label" => &e.label, "score" => &e.score,
+        "entity" => entity, "alias_source" => source,
+    )
+    .map_err(table_err("entities"))
+}
+
+fn analysis_frames(s: StatsRows, c: CoocRows, v: VariantRows) -> Result<[DataFrame; 3]> {
+    let stats = df!(
+        "scope" => s.scope, "doc_id" => s.doc_id, "entity" => s.entity, "label" => s.label,
+        "mentions" => s.mentions, "documents" => s.documents, "sentences" => s.sentences,
+        "mean_polarity" => s.mean_polarity, "n_positive" => s.n_positive,
+        "n_negative" => s.n_negative, "first_sent" => s.first_sent, "last_sent" => s.last_sent,
+    )
+    .map_err(table_err("entity_stats"))?;
+    let cooc = df!(
+        "entity_a" => c.entity_a, "label_a" => c.label_a, "entity_b" => c.entity_b,
+        "label_b" => c.label_b, "sentences" => c.sentences, "documents" => c.documents,
+        "mean_polarity" => c.mean_polarity,
+    )
+    .map_err(table_err("cooccurrence"))?;
+    let variants = df!(
+        "entity" => v.entity, "label" => v.label, "doc_id" => v.doc_id,
+        "surface" => v.surface, "mentions" => v.mentions,
+    )
+    .map_err(table_err("name_variants"))?;
+    Ok([stats, cooc, variants])
+}
+
+/// Rows of the spill file read back per post-pass slice.
+const SPILL_SLICE: usize = 200_000;
 
 struct TableFile {
     name: &'static str,
@@ -114,10 +287,52 @@ struct TableFile {
     writer: polars::io::parquet::write::BatchedWriter<File>,
 }
 
+impl TableFile {
+    fn create(dir: &Path, name: &'static str, schema: &Schema) -> Result<Self> {
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}.parquet."))
+            .tempfile_in(dir)
+            .map_err(|e| Error::io("cannot create a temporary file in", dir, e))?;
+        let file = tmp
+            .as_file()
+            .try_clone()
+            .map_err(|e| Error::io("cannot open", tmp.path(), e))?;
+        let writer = ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .batched(schema)
+            .map_err(table_err(name))?;
+        Ok(TableFile { name, tmp, writer })
+    }
+
+    fn write(&mut self, df: &DataFrame) -> Result<()> {
+        if df.height() > 0 {
+            self.writer.write_batch(df).map_err(table_err(self.name))?;
+        }
+        Ok(())
+    }
+
+    /// Close the Parquet file and flush it to disk (still under its temporary name).
+    fn close(self) -> Result<tempfile::NamedTempFile> {
+        self.writer.finish().map_err(table_err(self.name))?;
+        self.tmp
+            .as_file()
+            .sync_all()
+            .map_err(|e| Error::io("cannot flush", self.tmp.path(), e))?;
+        Ok(self.tmp)
+    }
+}
+
 /// Writes the tables of one run into an output folder, atomically.
+///
+/// Documents and sentences stream straight into their files. Entity mentions stream into
+/// a temporary spill file with their in-document linking; [`TableSink::finish`] reads it
+/// back slice by slice once the corpus-wide names are known, writing `entities` and the
+/// analysis tables. Nothing appears under a final name until the run has finished.
 pub struct TableSink {
     dir: PathBuf,
-    files: Vec<TableFile>,
+    documents: TableFile,
+    sentences: TableFile,
+    spill: TableFile,
 }
 
 impl std::fmt::Debug for TableSink {
@@ -150,56 +365,78 @@ impl TableSink {
     pub fn create(dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io("cannot create output folder", dir, e))?;
-        let schemas = Rows::default().into_frames()?;
-        let mut files = Vec::new();
-        for (name, empty) in TABLES.iter().zip(schemas) {
-            let tmp = tempfile::Builder::new()
-                .prefix(&format!(".{name}.parquet."))
-                .tempfile_in(dir)
-                .map_err(|e| Error::io("cannot create a temporary file in", dir, e))?;
-            let file = tmp
-                .as_file()
-                .try_clone()
-                .map_err(|e| Error::io("cannot open", tmp.path(), e))?;
-            let writer = ParquetWriter::new(file)
-                .with_compression(ParquetCompression::Zstd(None))
-                .batched(empty.schema())
-                .map_err(table_err(name))?;
-            files.push(TableFile { name, tmp, writer });
-        }
+        let [d, s] = Rows::doc_sent_frames(DocRows::default(), SentRows::default())?;
+        let spill = EntRows::default().spill_frame()?;
         Ok(TableSink {
             dir: dir.to_path_buf(),
-            files,
+            documents: TableFile::create(dir, "documents", d.schema())?,
+            sentences: TableFile::create(dir, "sentences", s.schema())?,
+            spill: TableFile::create(dir, "entities-spill", spill.schema())?,
         })
     }
 
     /// Append a chunk's rows to the tables.
     pub fn write(&mut self, rows: Rows) -> Result<()> {
-        let frames = rows.into_frames()?;
-        for (f, df) in self.files.iter_mut().zip(frames) {
-            if df.height() > 0 {
-                f.writer.write_batch(&df).map_err(table_err(f.name))?;
-            }
-        }
-        Ok(())
+        let Rows { doc, sent, ent } = rows;
+        let [d, s] = Rows::doc_sent_frames(doc, sent)?;
+        self.documents.write(&d)?;
+        self.sentences.write(&s)?;
+        self.spill.write(&ent.spill_frame()?)
     }
 
-    /// Close the tables, move them into place and write the manifest last.
-    pub fn finish(self, manifest: &serde_json::Value) -> Result<Vec<PathBuf>> {
+    /// Link the spilled mentions with the corpus' names, write `entities` and the
+    /// analysis tables, move every table into place and write the manifest last.
+    pub fn finish(self, index: &CorpusIndex, manifest: &serde_json::Value) -> Result<Vec<PathBuf>> {
+        let dir = self.dir.clone();
+        let mut done = vec![
+            ("documents", self.documents.close()?),
+            ("sentences", self.sentences.close()?),
+        ];
+        let spill = self.spill.close()?;
+        let empty = link_entities(&EntRows::default(), index, &mut Aggregator::default())?;
+        let mut entities = TableFile::create(&dir, "entities", empty.schema())?;
+        let mut agg = Aggregator::default();
+        let n_rows = {
+            let f = spill
+                .reopen()
+                .map_err(|e| Error::io("cannot open", spill.path(), e))?;
+            ParquetReader::new(f)
+                .num_rows()
+                .map_err(table_err("entities"))?
+        };
+        let mut offset = 0;
+        while offset < n_rows {
+            let f = spill
+                .reopen()
+                .map_err(|e| Error::io("cannot open", spill.path(), e))?;
+            let df = ParquetReader::new(f)
+                .with_slice(Some((offset, SPILL_SLICE)))
+                .finish()
+                .map_err(table_err("entities"))?;
+            offset += SPILL_SLICE;
+            let rows = EntRows::from_spill(&df).map_err(table_err("entities"))?;
+            entities.write(&link_entities(&rows, index, &mut agg)?)?;
+        }
+        drop(spill);
+        done.push(("entities", entities.close()?));
+        let (stats, cooc, variants) = agg.finish();
+        let frames = analysis_frames(stats, cooc, variants)?;
+        for (name, df) in ["entity_stats", "cooccurrence", "name_variants"]
+            .into_iter()
+            .zip(frames)
+        {
+            let mut f = TableFile::create(&dir, name, df.schema())?;
+            f.write(&df)?;
+            done.push((name, f.close()?));
+        }
         let mut written = Vec::new();
-        for f in self.files {
-            f.writer.finish().map_err(table_err(f.name))?;
-            f.tmp
-                .as_file()
-                .sync_all()
-                .map_err(|e| Error::io("cannot flush", f.tmp.path(), e))?;
-            let target = self.dir.join(format!("{}.parquet", f.name));
-            f.tmp
-                .persist(&target)
+        for (name, tmp) in done {
+            let target = dir.join(format!("{name}.parquet"));
+            tmp.persist(&target)
                 .map_err(|e| Error::io("cannot rename into", &target, e.error))?;
             written.push(target);
         }
-        let target = self.dir.join(MANIFEST);
+        let target = dir.join(MANIFEST);
         let text = serde_json::to_string_pretty(manifest).map_err(|e| Error::Option {
             option: "manifest",
             reason: e.to_string(),
@@ -252,7 +489,7 @@ mod tests {
         sink.write(rows("b", 5)).expect("w2");
         // Nothing is visible under the final names before finish.
         assert!(!dir.path().join("documents.parquet").exists());
-        sink.finish(&serde_json::json!({"ok": true}))
+        sink.finish(&CorpusIndex::default(), &serde_json::json!({"ok": true}))
             .expect("finish");
         let docs = read_table(dir.path(), "documents").expect("read");
         assert_eq!(docs.height(), 2);
@@ -265,7 +502,10 @@ mod tests {
         assert!(names.contains(&"manifest.json".to_string()));
         let ents = read_table(dir.path(), "entities").expect("read");
         assert_eq!(ents.height(), 0);
-        assert_eq!(ents.get_column_names().len(), 7);
+        assert_eq!(ents.get_column_names().len(), 9);
+        for t in TABLES {
+            assert!(dir.path().join(format!("{t}.parquet")).is_file(), "{t}");
+        }
     }
 
     #[test]

@@ -30,6 +30,7 @@ from presslens._presslens import (  # noqa: E402
     split_sentences,
 )
 from presslens._presslens import analyze as _analyze  # noqa: E402
+from presslens._presslens import predict as _predict  # noqa: E402
 from presslens._presslens import run as _run  # noqa: E402
 
 __all__ = [
@@ -40,29 +41,51 @@ __all__ = [
     "__version__",
     "analyze",
     "clean_text",
+    "predict",
     "read_run",
+    "read_table",
     "run",
     "sentence_spans",
     "split_sentences",
 ]
 
-TABLES = ("documents", "sentences", "entities")
+TABLES = (
+    "documents",
+    "sentences",
+    "entities",
+    "entity_stats",
+    "cooccurrence",
+    "name_variants",
+)
+"""The tables of a run, each written as ``<name>.parquet``."""
 
 
 @dataclass(frozen=True)
 class Analysis:
-    """Tables of an analysis: one row per document, sentence and entity mention."""
+    """Tables of an analysis.
+
+    * ``documents``, ``sentences``, ``entities``: one row per document, sentence and entity
+      mention (``entities.entity`` is the linked canonical name, ``alias_source`` says how:
+      ``table``, ``rule`` or ``none``).
+    * ``entity_stats``: per entity, corpus-wide (``scope == "corpus"``) and per document.
+    * ``cooccurrence``: pairs of entities mentioned in the same sentence.
+    * ``name_variants``: per entity and document, the surface forms used and their counts.
+    """
 
     documents: pl.DataFrame
     sentences: pl.DataFrame
     entities: pl.DataFrame
+    entity_stats: pl.DataFrame
+    cooccurrence: pl.DataFrame
+    name_variants: pl.DataFrame
     timings: dict = field(default_factory=dict)
     manifest: dict = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return (
             f"Analysis(documents={self.documents.height}, sentences={self.sentences.height}, "
-            f"entities={self.entities.height})"
+            f"entities={self.entities.height}, "
+            f"distinct_entities={self.entity_stats.filter(pl.col('scope') == 'corpus').height})"
         )
 
 
@@ -78,16 +101,18 @@ def analyze(
     threads: int | None = None,
     chunk_size: int = 256,
     drop_patterns: Sequence[str] = (),
+    aliases: str | os.PathLike | None = None,
 ) -> Analysis:
     """Analyse articles held in memory.
 
     ``sentiment_model`` / ``ner_model``: ``None`` or ``"default"`` for the embedded model, a
     local folder in Hugging Face layout, a hub id (``"org/name"``, needs a network once), or
-    ``"none"`` to skip the task.
+    ``"none"`` to skip the task. ``aliases``: an alias table (CSV ``alias,canonical[,label]``
+    or TOML ``[aliases]``) for entity linking.
     """
     if isinstance(texts, str):
         texts = [texts]
-    docs, sents, ents, timings = _analyze(
+    frames, timings = _analyze(
         list(texts),
         ids=None if ids is None else [str(i) for i in ids],
         sentiment_model=None if sentiment_model is None else str(sentiment_model),
@@ -98,8 +123,9 @@ def analyze(
         threads=threads,
         chunk_size=chunk_size,
         drop_patterns=list(drop_patterns),
+        aliases=None if aliases is None else Path(aliases),
     )
-    return Analysis(docs, sents, ents, json.loads(timings))
+    return Analysis(**dict(frames), timings=json.loads(timings))
 
 
 def run(
@@ -118,6 +144,7 @@ def run(
     threads: int | None = None,
     chunk_size: int = 256,
     drop_patterns: Sequence[str] = (),
+    aliases: str | os.PathLike | None = None,
 ) -> dict:
     """Analyse a corpus on disk (like ``presslens run``) and write Parquet tables into
     ``output``. Returns the run's manifest (counts, timings, models, per-document errors)."""
@@ -136,8 +163,49 @@ def run(
         threads=threads,
         chunk_size=chunk_size,
         drop_patterns=list(drop_patterns),
+        aliases=None if aliases is None else Path(aliases),
     )
     return json.loads(manifest)
+
+
+def predict(
+    sentences: str | Sequence[str],
+    *,
+    sentiment_model: str | os.PathLike | None = None,
+    ner_model: str | os.PathLike | None = None,
+    device: str = "cpu",
+    batch_size: int = 32,
+    max_window: int = 256,
+    threads: int | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Sentiment and entities of sentences taken as they are (no cleaning, no splitting).
+
+    Returns ``(sentences, entities)``: ``sentences`` has ``sent_idx`` (position in the
+    input), ``text``, ``sentiment_label``, ``sentiment_score``, ``polarity``; ``entities``
+    has ``sent_idx``, ``start``/``end`` (characters of that sentence), ``text``, ``label``,
+    ``score``. Models are named as in :func:`analyze`.
+    """
+    if isinstance(sentences, str):
+        sentences = [sentences]
+    return _predict(
+        list(sentences),
+        sentiment_model=None if sentiment_model is None else str(sentiment_model),
+        ner_model=None if ner_model is None else str(ner_model),
+        device=device,
+        batch_size=batch_size,
+        max_window=max_window,
+        threads=threads,
+    )
+
+
+def read_table(output: str | os.PathLike, name: str) -> pl.DataFrame:
+    """One table of a finished run folder (``name`` in :data:`TABLES`)."""
+    if name not in TABLES:
+        raise ValueError(f"unknown table {name!r}; tables are {', '.join(TABLES)}")
+    path = Path(output) / f"{name}.parquet"
+    if not path.is_file():
+        raise InputError(f"{path}: no such table (is {output} a finished presslens run?)")
+    return pl.read_parquet(path)
 
 
 def read_run(output: str | os.PathLike) -> Analysis:

@@ -24,7 +24,17 @@ def analyze(
     threads: int | None = None,
     chunk_size: int = 256,
     drop_patterns: list[str] = ...,
-) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, str]: ...
+    aliases: os.PathLike | str | None = None,
+) -> tuple[list[tuple[str, pl.DataFrame]], str]: ...
+def predict(
+    sentences: list[str],
+    sentiment_model: str | None = None,
+    ner_model: str | None = None,
+    device: str = "cpu",
+    batch_size: int = 32,
+    max_window: int = 256,
+    threads: int | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]: ...
 def run(
     input: os.PathLike | str,
     output: os.PathLike | str,
@@ -40,6 +50,7 @@ def run(
     threads: int | None = None,
     chunk_size: int = 256,
     drop_patterns: list[str] = ...,
+    aliases: os.PathLike | str | None = None,
 ) -> str: ...
 def cli_main(argv: list[str]) -> int: ...
 def write_random_model(

@@ -1,4 +1,5 @@
-"""Shared pieces of presslens' multi-task (sentiment + NER) training and evaluation.
+"""Shared pieces of ``presslens train`` / ``presslens evaluate``: data readers, the
+multi-task model (one encoder, a sentiment and/or a NER head), saving, metrics.
 
 The on-disk format written by :func:`save_model` is a contract with the Rust side
 (rust-bert ``BertModel`` + tch ``nn::Linear``):
@@ -7,7 +8,8 @@ The on-disk format written by :func:`save_model` is a contract with the Rust sid
   ``bert.pooler.dense.{weight,bias}``, ``sentiment_classifier.{weight,bias}``,
   ``ner_classifier.{weight,bias}``.
 * ``config.json``: the BERT fields of the base config plus ``presslens_heads``,
-  ``id2label``/``label2id`` (mirroring the NER head) and ``do_lower_case``.
+  ``id2label``/``label2id`` (mirroring the NER head, else the sentiment head) and
+  ``do_lower_case``. A model trained on one task has only that head.
 * tokenizer files copied verbatim from the base encoder.
 """
 
@@ -80,19 +82,41 @@ def default_base_dir() -> Path | None:
 
 
 class MultiTaskBert(nn.Module):
-    """One shared BERT encoder, a sequence head on the pooler output and a token head."""
+    """One shared BERT encoder with an optional sequence head on the pooler output
+    (sentiment) and an optional token head (NER)."""
 
-    def __init__(self, bert: nn.Module, num_sentiment: int = 2, num_ner: int = len(NER_LABELS)):
+    def __init__(
+        self,
+        bert: nn.Module,
+        sentiment_labels: list[str] | None = SENTIMENT_LABELS,
+        ner_labels: list[str] | None = NER_LABELS,
+    ):
         super().__init__()
+        if not sentiment_labels and not ner_labels:
+            raise ValueError("a model needs a sentiment or a NER head")
         self.bert = bert
+        self.sentiment_labels = list(sentiment_labels or [])
+        self.ner_labels = list(ner_labels or [])
         cfg = bert.config
         dropout = getattr(cfg, "classifier_dropout", None)
         self.dropout = nn.Dropout(cfg.hidden_dropout_prob if dropout is None else dropout)
-        self.sentiment_classifier = nn.Linear(cfg.hidden_size, num_sentiment)
-        self.ner_classifier = nn.Linear(cfg.hidden_size, num_ner)
+        self.sentiment_classifier = (
+            nn.Linear(cfg.hidden_size, len(self.sentiment_labels))
+            if self.sentiment_labels
+            else None
+        )
+        self.ner_classifier = (
+            nn.Linear(cfg.hidden_size, len(self.ner_labels)) if self.ner_labels else None
+        )
         for head in (self.sentiment_classifier, self.ner_classifier):
-            head.weight.data.normal_(mean=0.0, std=cfg.initializer_range)
-            head.bias.data.zero_()
+            if head is not None:
+                head.weight.data.normal_(mean=0.0, std=cfg.initializer_range)
+                head.bias.data.zero_()
+
+    @property
+    def tasks(self) -> list[str]:
+        return [t for t, h in (("sentiment", self.sentiment_classifier),
+                               ("ner", self.ner_classifier)) if h is not None]
 
     def encode(self, input_ids, attention_mask):
         return self.bert(
@@ -103,55 +127,68 @@ class MultiTaskBert(nn.Module):
 
     def forward(self, input_ids, attention_mask, task: str):
         out = self.encode(input_ids, attention_mask)
-        if task == "sentiment":
+        if task == "sentiment" and self.sentiment_classifier is not None:
             return self.sentiment_classifier(self.dropout(out.pooler_output))
-        if task == "ner":
+        if task == "ner" and self.ner_classifier is not None:
             return self.ner_classifier(self.dropout(out.last_hidden_state))
-        raise ValueError(f"unknown task {task!r}")
-
-    def forward_both(self, input_ids, attention_mask):
-        out = self.encode(input_ids, attention_mask)
-        sent = self.sentiment_classifier(self.dropout(out.pooler_output))
-        ner = self.ner_classifier(self.dropout(out.last_hidden_state))
-        return sent, ner
+        raise ValueError(f"this model has no {task!r} head")
 
 
-def load_base(base_dir: str | Path) -> MultiTaskBert:
+def load_base(
+    base_dir: str | Path,
+    sentiment_labels: list[str] | None = SENTIMENT_LABELS,
+    ner_labels: list[str] | None = NER_LABELS,
+) -> MultiTaskBert:
     from transformers import BertModel
 
     bert = BertModel.from_pretrained(str(base_dir), local_files_only=True, add_pooling_layer=True)
-    return MultiTaskBert(bert)
+    return MultiTaskBert(bert, sentiment_labels, ner_labels)
 
 
 def load_tokenizer(model_dir: str | Path):
     from transformers import BertTokenizerFast
 
-    tok = BertTokenizerFast.from_pretrained(
+    return BertTokenizerFast.from_pretrained(
         str(model_dir), local_files_only=True, clean_up_tokenization_spaces=True
     )
-    if not tok.do_lower_case:
-        raise ValueError("expected an uncased tokenizer (do_lower_case=True)")
-    return tok
 
 
-def build_config(base_dir: str | Path) -> dict:
+def build_config(base_dir: str | Path, model: MultiTaskBert) -> dict:
     base = json.loads((Path(base_dir) / "config.json").read_text())
     cfg = {k: base[k] for k in BERT_CONFIG_FIELDS if k in base}
     cfg["model_type"] = "bert"
     cfg["architectures"] = ["PresslensMultiTask"]
-    ner_id2label = {str(i): label for i, label in enumerate(NER_LABELS)}
-    cfg["presslens_heads"] = {
-        "sentiment": {
+    heads = {}
+    if model.sentiment_labels:
+        heads["sentiment"] = {
             "kind": "sequence",
             "weights": "sentiment_classifier",
-            "id2label": {str(i): label for i, label in enumerate(SENTIMENT_LABELS)},
-        },
-        "ner": {"kind": "token", "weights": "ner_classifier", "id2label": ner_id2label},
-    }
-    cfg["id2label"] = dict(ner_id2label)
-    cfg["label2id"] = {label: i for i, label in enumerate(NER_LABELS)}
-    cfg["do_lower_case"] = True
+            "id2label": {str(i): label for i, label in enumerate(model.sentiment_labels)},
+        }
+    if model.ner_labels:
+        heads["ner"] = {
+            "kind": "token",
+            "weights": "ner_classifier",
+            "id2label": {str(i): label for i, label in enumerate(model.ner_labels)},
+        }
+    cfg["presslens_heads"] = heads
+    mirror = model.ner_labels or model.sentiment_labels
+    cfg["id2label"] = {str(i): label for i, label in enumerate(mirror)}
+    cfg["label2id"] = {label: i for i, label in enumerate(mirror)}
+    lower = _base_lowercases(base_dir)
+    if lower is not None:
+        cfg["do_lower_case"] = lower
     return cfg
+
+
+def _base_lowercases(base_dir: str | Path) -> bool | None:
+    for name in ("tokenizer_config.json", "config.json"):
+        path = Path(base_dir) / name
+        if path.is_file():
+            value = json.loads(path.read_text()).get("do_lower_case")
+            if isinstance(value, bool):
+                return value
+    return None
 
 
 def save_model(
@@ -171,9 +208,10 @@ def save_model(
         tensors[name] = tensor.detach().to(torch.float16).contiguous().cpu()
     save_file(tensors, str(out / "model.safetensors"), metadata={"format": "pt"})
     os.chmod(out / "model.safetensors", 0o644)
-    (out / "config.json").write_text(json.dumps(build_config(base_dir), indent=2) + "\n")
+    (out / "config.json").write_text(json.dumps(build_config(base_dir, model), indent=2) + "\n")
     for fname in TOKENIZER_FILES:
-        shutil.copyfile(Path(base_dir) / fname, out / fname)
+        if (Path(base_dir) / fname).is_file():
+            shutil.copyfile(Path(base_dir) / fname, out / fname)
     if extra is not None:
         (out / "training_args.json").write_text(json.dumps(extra, indent=2) + "\n")
 
@@ -186,13 +224,16 @@ def load_model(model_dir: str | Path) -> MultiTaskBert:
     model_dir = Path(model_dir)
     raw = json.loads((model_dir / "config.json").read_text())
     heads = raw["presslens_heads"]
-    if list(heads["ner"]["id2label"].values()) != NER_LABELS:
-        raise ValueError("NER label order in config.json differs from NER_LABELS")
+
+    def labels(task):
+        if task not in heads:
+            return None
+        id2label = heads[task]["id2label"]
+        return [id2label[str(i)] for i in range(len(id2label))]
+
     config = BertConfig(**{k: raw[k] for k in BERT_CONFIG_FIELDS if k in raw and k != "model_type"})
     model = MultiTaskBert(
-        BertModel(config, add_pooling_layer=True),
-        num_sentiment=len(heads["sentiment"]["id2label"]),
-        num_ner=len(heads["ner"]["id2label"]),
+        BertModel(config, add_pooling_layer=True), labels("sentiment"), labels("ner")
     )
     state = {k: v.float() for k, v in load_file(str(model_dir / "model.safetensors")).items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
@@ -206,25 +247,41 @@ def load_model(model_dir: str | Path) -> MultiTaskBert:
 # --------------------------------------------------------------------------- data
 
 
-def read_sst2(path: str | Path) -> list[tuple[str, int]]:
+class DataError(ValueError):
+    """A training or evaluation file is malformed (the message names file and line)."""
+
+
+def read_sst2(path: str | Path, n_labels: int = 2) -> list[tuple[str, int]]:
+    """SST-2 TSV: a ``sentence<TAB>label`` header, then one sentence and an integer label
+    (0 = negative, 1 = positive for two classes) per line."""
     rows = []
     with open(path, encoding="utf-8") as fh:
         header = fh.readline().rstrip("\n").split("\t")
         if header[:2] != ["sentence", "label"]:
-            raise ValueError(f"{path}: unexpected header {header}")
-        for line in fh:
+            raise DataError(f"{path}:1: expected the header 'sentence<TAB>label', got {header}")
+        for lineno, line in enumerate(fh, start=2):
             line = line.rstrip("\n")
-            if not line:
+            if not line.strip():
                 continue
-            text, label = line.rsplit("\t", 1)
-            rows.append((text.strip(), int(label)))
+            text, sep, label = line.rpartition("\t")
+            if not sep or not label.strip().lstrip("-").isdigit():
+                raise DataError(f"{path}:{lineno}: expected 'sentence<TAB>label', got {line!r}")
+            value = int(label)
+            if not 0 <= value < n_labels:
+                raise DataError(f"{path}:{lineno}: label {value} is not in 0..{n_labels - 1}")
+            rows.append((text.strip(), value))
+    if not rows:
+        raise DataError(f"{path}: no labelled sentences")
     return rows
 
 
 def read_conll(path: str | Path) -> list[tuple[list[str], list[str]]]:
+    """CoNLL IOB2: one ``token ... tag`` line per token (tag in the last column; the
+    CoNLL-2003 4-column layout and a plain 2-column layout both work), blank lines between
+    sentences, ``-DOCSTART-`` lines ignored."""
     sents, toks, tags = [], [], []
     with open(path, encoding="utf-8") as fh:
-        for line in fh:
+        for lineno, line in enumerate(fh, start=1):
             parts = line.split()
             if not parts:
                 if toks:
@@ -233,15 +290,26 @@ def read_conll(path: str | Path) -> list[tuple[list[str], list[str]]]:
                 continue
             if parts[0] == "-DOCSTART-":
                 continue
+            if len(parts) < 2:
+                raise DataError(f"{path}:{lineno}: expected 'token ... tag', got {line.strip()!r}")
+            tag = parts[-1]
+            if tag != "O" and not (tag[:2] in ("B-", "I-") and len(tag) > 2):
+                raise DataError(f"{path}:{lineno}: tag {tag!r} is not IOB2 (O, B-TYPE, I-TYPE)")
             toks.append(parts[0])
-            tags.append(parts[1])
+            tags.append(tag)
     if toks:
         sents.append((toks, tags))
-    for _, sent_tags in sents:
-        for tag in sent_tags:
-            if tag not in NER_LABEL2ID:
-                raise ValueError(f"{path}: unknown tag {tag}")
+    if not sents:
+        raise DataError(f"{path}: no sentences")
     return sents
+
+
+def ner_labels_for(sents: list[tuple[list[str], list[str]]]) -> list[str]:
+    """The IOB2 label set of a corpus; CoNLL-2003's four types keep their usual order."""
+    types = {t[2:] for _, tags in sents for t in tags if t != "O"}
+    if types <= {"PER", "ORG", "LOC", "MISC"}:
+        return list(NER_LABELS)
+    return ["O"] + [f"{p}-{t}" for t in sorted(types) for p in ("B", "I")]
 
 
 def encode_sst2(tokenizer, rows, max_len: int) -> list[dict]:
@@ -249,7 +317,7 @@ def encode_sst2(tokenizer, rows, max_len: int) -> list[dict]:
     return [{"ids": ids, "label": r[1]} for ids, r in zip(enc["input_ids"], rows)]
 
 
-def encode_conll(tokenizer, sents, max_len: int) -> list[dict]:
+def encode_conll(tokenizer, sents, max_len: int, label2id: dict | None = None) -> list[dict]:
     """Label the first sub-token of each word; other sub-tokens and specials get -100.
 
     ``word_ids`` maps token positions to word indices, so callers can read
@@ -269,7 +337,7 @@ def encode_conll(tokenizer, sents, max_len: int) -> list[dict]:
             if wid is None or wid == prev:
                 labels.append(IGNORE_INDEX)
             else:
-                labels.append(NER_LABEL2ID[tags[wid]] if tags else IGNORE_INDEX)
+                labels.append((label2id or NER_LABEL2ID)[tags[wid]] if tags else IGNORE_INDEX)
                 first_pos[wid] = pos
             prev = wid
         out.append(

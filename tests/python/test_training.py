@@ -1,0 +1,207 @@
+"""presslens train / evaluate: hand-checked metrics, data readers, a real short training
+run whose loss must fall, and the trained model going through the Rust inference path."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import presslens
+import pytest
+from presslens.training import common as mc
+from presslens.training import evaluate as ev
+from presslens.training import train as tr
+
+from conftest import base_encoder_dir
+
+
+def test_chunks_iob2_and_conlleval_quirks():
+    assert mc.get_chunks(["B-PER", "I-PER", "O", "B-LOC"]) == [
+        ("PER", 0, 1),
+        ("LOC", 3, 3),
+    ]
+    # B after B of the same type starts a new entity
+    assert mc.get_chunks(["B-PER", "B-PER"]) == [("PER", 0, 0), ("PER", 1, 1)]
+    # conlleval: I-X after O opens an entity; a type change inside I- splits it
+    assert mc.get_chunks(["O", "I-MISC", "I-MISC", "I-ORG"]) == [
+        ("MISC", 1, 2),
+        ("ORG", 3, 3),
+    ]
+    # entity running to the end of the sentence
+    assert mc.get_chunks(["O", "B-ORG", "I-ORG"]) == [("ORG", 1, 2)]
+    assert mc.get_chunks(["O", "O"]) == []
+
+
+def test_entity_prf_hand_computed():
+    gold = [
+        ["B-PER", "I-PER", "O", "B-LOC"],  # PER(0,1) LOC(3,3)
+        ["B-ORG", "I-ORG", "I-ORG", "O"],  # ORG(0,2)
+        ["O", "B-MISC", "I-MISC", "O", "B-PER"],  # MISC(1,2) PER(4,4)
+    ]
+    pred = [
+        ["B-PER", "I-PER", "O", "B-ORG"],  # PER correct; ORG(3,3) wrong type
+        ["B-ORG", "I-ORG", "O", "O"],  # ORG(0,1): right type, wrong right boundary
+        [
+            "O",
+            "I-MISC",
+            "I-MISC",
+            "O",
+            "O",
+        ],  # MISC(1,2) correct (I- opens chunk); PER missed
+    ]
+    res = mc.entity_prf(gold, pred)
+    o = res["overall"]
+    # gold 5 entities, predicted 4, correct 2
+    assert (o["n_gold"], o["n_pred"], o["n_correct"]) == (5, 4, 2)
+    assert o["precision"] == pytest.approx(2 / 4)
+    assert o["recall"] == pytest.approx(2 / 5)
+    assert o["f1"] == pytest.approx(2 * 0.5 * 0.4 / 0.9)
+    per = res["per_type"]
+    assert per["PER"]["precision"] == pytest.approx(1.0)
+    assert per["PER"]["recall"] == pytest.approx(0.5)
+    assert per["PER"]["f1"] == pytest.approx(2 / 3)
+    assert per["MISC"]["f1"] == pytest.approx(1.0)
+    assert per["ORG"]["n_correct"] == 0 and per["ORG"]["n_pred"] == 2 and per["ORG"]["n_gold"] == 1
+    assert per["ORG"]["f1"] == 0.0
+    assert per["LOC"]["recall"] == 0.0 and per["LOC"]["n_pred"] == 0
+
+
+def test_perfect_and_empty():
+    gold = [["B-LOC", "O", "B-PER", "I-PER"]]
+    assert mc.entity_prf(gold, gold)["overall"]["f1"] == pytest.approx(1.0)
+    res = mc.entity_prf([["O", "O"]], [["O", "O"]])
+    assert res["overall"]["f1"] == 0.0 and res["per_type"] == {}
+
+
+def test_length_mismatch_raises():
+    with pytest.raises(ValueError):
+        mc.entity_prf([["O", "B-PER"]], [["O"]])
+
+
+def test_span_prf_and_gold_char_spans_hand_computed():
+    text, spans = ev.gold_char_spans(
+        ["Fumio", "Kishida", "met", "NATO", "in", "New", "York"],
+        ["B-PER", "I-PER", "O", "B-ORG", "O", "B-LOC", "I-LOC"],
+    )
+    assert text == "Fumio Kishida met NATO in New York"
+    assert spans == {("PER", 0, 13), ("ORG", 18, 22), ("LOC", 26, 34)}
+    assert {text[s:e] for _, s, e in spans} == {"Fumio Kishida", "NATO", "New York"}
+    pred = [{("PER", 6, 13), ("ORG", 18, 22), ("LOC", 26, 34), ("MISC", 0, 5)}, set()]
+    gold = [spans, {("LOC", 0, 5)}]
+    res = ev.span_prf(gold, pred)
+    # gold 4, predicted 4, correct 2 (ORG, LOC); PER boundary wrong, MISC spurious
+    o = res["overall"]
+    assert (o["n_gold"], o["n_pred"], o["n_correct"]) == (4, 4, 2)
+    assert o["precision"] == pytest.approx(0.5) and o["recall"] == pytest.approx(0.5)
+    assert res["per_type"]["LOC"]["recall"] == pytest.approx(0.5)
+    assert res["per_type"]["PER"]["f1"] == 0.0
+    assert res["per_type"]["MISC"]["precision"] == 0.0
+
+
+def test_readers_name_file_and_line(tmp_path):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("sentence\tlabel\ngood film\t1\nno label here\n")
+    with pytest.raises(mc.DataError, match=r"bad.tsv:3"):
+        mc.read_sst2(bad)
+    bad.write_text("sentence\tlabel\ngood film\t7\n")
+    with pytest.raises(mc.DataError, match=r"bad.tsv:2: label 7"):
+        mc.read_sst2(bad)
+    conll = tmp_path / "bad.txt"
+    conll.write_text("Putin B-PER\nspoke X-VERB\n")
+    with pytest.raises(mc.DataError, match=r"bad.txt:2: tag 'X-VERB'"):
+        mc.read_conll(conll)
+    conll.write_text("Acme B-COMPANY\nsold O\n\nMoscow B-LOC\n")
+    sents = mc.read_conll(conll)
+    assert sents == [(["Acme", "sold"], ["B-COMPANY", "O"]), (["Moscow"], ["B-LOC"])]
+    assert mc.ner_labels_for(sents) == ["O", "B-COMPANY", "I-COMPANY", "B-LOC", "I-LOC"]
+
+
+POSITIVE = [
+    "a wonderful , moving and beautifully acted film",
+    "the best movie i have seen this year , a delight",
+    "brilliant , funny and warm from start to finish",
+    "an excellent and inspiring story told with great care",
+]
+NEGATIVE = [
+    "a dull , boring and painfully slow mess",
+    "the worst film of the year , an awful waste of time",
+    "tedious , stupid and badly written from start to finish",
+    "a terrible and lifeless story told with no care at all",
+]
+NER = [
+    ("Vladimir Putin met Fumio Kishida in Moscow .", "B-PER I-PER O B-PER I-PER O B-LOC O"),
+    ("NATO warned Russia on Monday .", "B-ORG O B-LOC O O O"),
+    ("Lavrov flew to Tokyo with Gazprom officials .", "B-PER O O B-LOC O B-ORG O O"),
+    ("The Kremlin and the United Nations disagreed .", "O B-ORG O O B-ORG I-ORG O O"),
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_data(tmp_path_factory):
+    d = tmp_path_factory.mktemp("data")
+    rows = [(t, 1) for t in POSITIVE] + [(t, 0) for t in NEGATIVE]
+    (d / "train.tsv").write_text(
+        "sentence\tlabel\n" + "".join(f"{t}\t{label}\n" for t, label in rows)
+    )
+    (d / "train.txt").write_text(
+        "-DOCSTART- -X- -X- O\n\n"
+        + "\n".join(
+            "".join(f"{w} NNP B-NP {t}\n" for w, t in zip(s.split(), tags.split()))
+            for s, tags in NER
+        )
+    )
+    return d
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_data, tmp_path_factory):
+    out = tmp_path_factory.mktemp("models") / "tiny-news"
+    result = tr.train(
+        out, sst2=tiny_data, conll=tiny_data, base=base_encoder_dir(), epochs=12,
+        batch_size=4, lr=2e-4, warmup_ratio=0.0, threads=2, seed=3, quiet=True,
+    )
+    return result
+
+
+def test_training_loss_falls(trained):
+    assert trained.steps == 12 * 3  # 2 sentiment + 1 NER batches per epoch
+    for task in ("sentiment", "ner"):
+        first = trained.mean_loss(task, first=3)
+        last = trained.mean_loss(task, last=3)
+        assert last < 0.5 * first, (task, first, last)
+
+
+def test_trained_model_runs_in_presslens(trained, tiny_data):
+    cfg = (trained.out / "config.json").read_text()
+    assert '"presslens_heads"' in cfg and (trained.out / "model.safetensors").is_file()
+    # The Rust inference path loads it, and it learned its (tiny) training set.
+    res = ev.evaluate(str(trained.out), sst2=tiny_data / "train.tsv", conll=tiny_data / "train.txt")
+    assert res["sst2"]["n"] == 8
+    assert res["sst2"]["accuracy"] >= 0.75
+    assert res["conll"]["overall"]["n_gold"] == 12
+    assert res["conll"]["overall"]["f1"] >= 0.5
+    a = presslens.analyze("Vladimir Putin met Fumio Kishida in Moscow.", sentiment_model=trained.out,
+                          ner_model=trained.out)
+    assert a.sentences.height == 1
+
+
+def test_single_task_model(tiny_data, tmp_path):
+    out = tmp_path / "ner-only"
+    tr.train(out, conll=tiny_data, base=base_encoder_dir(), max_steps=2, batch_size=4,
+             quiet=True)
+    sents, ents = presslens.predict(["Putin met Kishida."], sentiment_model="none",
+                                    ner_model=out)
+    assert sents["sentiment_label"].to_list() == [None]
+    with pytest.raises(presslens.ModelError, match="no sentiment"):
+        presslens.predict(["Putin met Kishida."], sentiment_model=out, ner_model="none")
+
+
+def test_cli_errors_are_clear(tmp_path):
+    run = [sys.executable, "-m", "presslens"]
+    p = subprocess.run([*run, "train", "-o", str(tmp_path / "m")], capture_output=True, text=True)
+    assert p.returncode == 1 and "sst2" in p.stderr and "conll" in p.stderr
+    p = subprocess.run([*run, "evaluate", "--sst2", str(tmp_path / "missing.tsv")],
+                       capture_output=True, text=True)
+    assert p.returncode == 1 and "missing.tsv" in p.stderr
+    p = subprocess.run([*run, "--help"], capture_output=True, text=True)
+    assert p.returncode == 0 and "train" in p.stdout and "evaluate" in p.stdout
