@@ -19,8 +19,8 @@ install: deps
 	$(PY) -m pip install --no-build-isolation -q -e .
 
 demo: install
-	presslens run seeds -o out/seeds
-	$(PY) -c "import presslens; r = presslens.read_run('out/seeds'); print(r.documents.select('doc_id','title','n_sentences','sentiment_mean')); print(r.entities.group_by('text','label').len().sort('len', descending=True).head(15))"
+	presslens run seeds -o out/seeds --aliases seeds/aliases.toml
+	$(PY) -c "import polars as pl, presslens; pl.Config.set_tbl_rows(30); r = presslens.read_run('out/seeds'); print(r.documents.select('doc_id','title','n_sentences','sentiment_mean')); print(r.entity_stats.filter(pl.col('scope') == 'corpus').sort('mentions', descending=True).head(15)); print(r.name_variants.filter(pl.col('entity') == 'Kuril Islands').sort('doc_id'))"
 
 test-rust:
 	LD_LIBRARY_PATH="$(TORCH_LIB):$$LD_LIBRARY_PATH" cargo test --release

@@ -803,8 +803,10 @@ impl LoadedModel {
         }
         if want_ner {
             let labels = &self.heads[&Task::Ner].labels;
-            for ((o, t), preds) in out.iter_mut().zip(&toks).zip(&tok_pred) {
+            for (((o, t), preds), text) in out.iter_mut().zip(&toks).zip(&tok_pred).zip(sentences)
+            {
                 o.entities = decode_entities(t, preds, labels);
+                extend_directional(text, &mut o.entities);
             }
         }
         Ok(())
@@ -864,6 +866,34 @@ fn news_word_ids(sentence: &str, offsets: &[(usize, usize)]) -> Vec<Option<u32>>
             (w < spans.len() && spans[w].0 <= s).then_some(w as u32)
         })
         .collect()
+}
+
+/// Capitalised direction words that open place names ("Northern Territories", "South
+/// Kuriles"). The uncased model often drops them, as "northern" is a common word; when one
+/// directly precedes a place, organisation or MISC entity, it joins the entity.
+const DIRECTIONAL: [&str; 12] = [
+    "Northern", "Southern", "Eastern", "Western", "North", "South", "East", "West", "Central",
+    "Upper", "Lower", "Greater",
+];
+
+fn extend_directional(sentence: &str, entities: &mut [Entity]) {
+    let chars: Vec<char> = sentence.chars().collect();
+    let mut prev_end = 0;
+    for e in entities.iter_mut() {
+        if e.label != "PER" && e.start >= 2 && chars.get(e.start - 1) == Some(&' ') {
+            let word_end = e.start - 1;
+            let mut word_start = word_end;
+            while word_start > prev_end && chars[word_start - 1].is_alphabetic() {
+                word_start -= 1;
+            }
+            let word: String = chars[word_start..word_end].iter().collect();
+            let at_boundary = word_start == 0 || !chars[word_start - 1].is_alphanumeric();
+            if at_boundary && DIRECTIONAL.contains(&word.as_str()) {
+                e.start = word_start;
+            }
+        }
+        prev_end = e.end;
+    }
 }
 
 /// Split an IOB2 (or IO) label into (prefix, type).
@@ -1294,6 +1324,29 @@ mod tests {
         assert_eq!((e[0].start, e[0].end, e[0].label.as_str()), (0, 14, "PER"));
         assert!((e[0].score - 0.8).abs() < 1e-6);
         assert_eq!((e[1].start, e[1].end, e[1].label.as_str()), (23, 36, "LOC"));
+    }
+
+    #[test]
+    fn directional_words_join_place_names() {
+        let ent = |start, end, label: &str| Entity {
+            start,
+            end,
+            label: label.into(),
+            score: 0.9,
+        };
+        let s = "Japan claims the Northern Territories, not South Africa or North Korea.";
+        let mut es = vec![ent(0, 5, "LOC"), ent(26, 37, "LOC"), ent(49, 55, "LOC")];
+        extend_directional(s, &mut es);
+        let texts: Vec<String> = es
+            .iter()
+            .map(|e| s.chars().skip(e.start).take(e.end - e.start).collect())
+            .collect();
+        assert_eq!(texts, ["Japan", "Northern Territories", "South Africa"]);
+        // Not for people, not across another entity, not lower-case.
+        let s = "the southern Kurils and North Putin";
+        let mut es = vec![ent(13, 19, "LOC"), ent(30, 35, "PER")];
+        extend_directional(s, &mut es);
+        assert_eq!((es[0].start, es[1].start), (13, 30));
     }
 
     #[test]

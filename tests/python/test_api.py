@@ -5,11 +5,27 @@ import presslens
 import pytest
 from conftest import check_offsets
 
-DOC_COLS = ["doc_id", "source", "title", "text", "n_chars", "n_sentences", "sentiment_mean",
-            "error"]
-SENT_COLS = ["doc_id", "sent_idx", "start", "end", "text", "sentiment_label", "sentiment_score",
-             "polarity"]
-ENT_COLS = ["doc_id", "sent_idx", "start", "end", "text", "label", "score"]
+DOC_COLS = [
+    "doc_id",
+    "source",
+    "title",
+    "text",
+    "n_chars",
+    "n_sentences",
+    "sentiment_mean",
+    "error",
+]
+SENT_COLS = [
+    "doc_id",
+    "sent_idx",
+    "start",
+    "end",
+    "text",
+    "sentiment_label",
+    "sentiment_score",
+    "polarity",
+]
+ENT_COLS = ["doc_id", "sent_idx", "start", "end", "text", "label", "score", "entity", "alias_source"]
 
 
 def test_split_sentences_issue_example():
@@ -89,8 +105,9 @@ def test_clear_errors(tiny_model, tmp_path):
     with pytest.raises(ValueError, match="device"):
         presslens.analyze("x.", sentiment_model=tiny_model, ner_model=tiny_model, device="tpu")
     with pytest.raises(presslens.InputError, match="no such file"):
-        presslens.run(tmp_path / "missing", tmp_path / "out", sentiment_model=tiny_model,
-                      ner_model=tiny_model)
+        presslens.run(
+            tmp_path / "missing", tmp_path / "out", sentiment_model=tiny_model, ner_model=tiny_model
+        )
     with pytest.raises(ValueError, match="ids has 1 items but texts has 2"):
         presslens.analyze(["a.", "b."], ids=["x"], sentiment_model=tiny_model, ner_model=tiny_model)
 
@@ -99,5 +116,69 @@ def test_hub_id_without_network_is_a_model_error(tiny_model):
     # Same loading path as local folders, through rust-bert's RemoteResource; with no
     # network here it must fail with a clear message, not hang or panic.
     with pytest.raises(presslens.ModelError, match="presslens-no-such-org/no-such-model"):
-        presslens.analyze("x.", sentiment_model="presslens-no-such-org/no-such-model",
-                          ner_model=tiny_model)
+        presslens.analyze(
+            "x.", sentiment_model="presslens-no-such-org/no-such-model", ner_model=tiny_model
+        )
+
+
+def test_linking_rules_and_alias_table_on_hand_written_documents(tmp_path, default_model):
+    table = tmp_path / "aliases.csv"
+    table.write_text("alias,canonical,label\nNorthern Territories,Kuril Islands,\n")
+    docs = [
+        "Russian President Vladimir Putin visited Moscow. Later, Putin said President Putin's "
+        "plan was final. The North Atlantic Treaty Organization (NATO) disagreed, "
+        "and NATO said so.",
+        "Prime Minister Fumio Kishida spoke in Tokyo about the Northern Territories. "
+        "Kishida's aides agreed. Putin was not there.",
+    ]
+    a = presslens.analyze(docs, ids=["ru", "jp"], aliases=table)
+    e = a.entities
+    putin_ru = e.filter((pl.col("doc_id") == "ru") & pl.col("text").str.contains("Putin"))
+    assert putin_ru.height >= 2 and set(putin_ru["entity"]) == {"Vladimir Putin"}
+    # "Putin" alone in the Japanese article links to the corpus' full name.
+    putin_jp = e.filter((pl.col("doc_id") == "jp") & (pl.col("text") == "Putin"))
+    assert putin_jp["entity"].to_list() == ["Vladimir Putin"]
+    kishida = e.filter(pl.col("text").str.contains("Kishida"))
+    assert set(kishida["entity"]) == {"Fumio Kishida"}
+    nato = e.filter(pl.col("text") == "NATO")
+    assert set(nato["entity"]) == {"North Atlantic Treaty Organization"}
+    assert set(nato["alias_source"]) == {"rule"}
+    islands = e.filter(pl.col("text").str.contains("Northern Territories"))
+    assert islands["entity"].to_list() == ["Kuril Islands"]
+    assert islands["alias_source"].to_list() == ["table"]
+    moscow = e.filter(pl.col("text") == "Moscow")
+    assert moscow["alias_source"].to_list() == ["none"]
+    v = a.name_variants.filter(pl.col("entity") == "Vladimir Putin")
+    assert set(v["doc_id"]) == {"ru", "jp"}
+    st = a.entity_stats.filter(
+        (pl.col("scope") == "corpus") & (pl.col("entity") == "Vladimir Putin")
+    )
+    assert st["documents"].item() == 2 and st["mentions"].item() == putin_ru.height + 1
+    assert set(a.cooccurrence.columns) == {
+        "entity_a",
+        "label_a",
+        "entity_b",
+        "label_b",
+        "sentences",
+        "documents",
+        "mean_polarity",
+    }
+
+
+def test_bad_alias_table_is_a_clear_error(tmp_path):
+    bad = tmp_path / "aliases.csv"
+    bad.write_text("name,target\na,b\n")
+    with pytest.raises(presslens.InputError, match="alias"):
+        presslens.analyze("Putin spoke.", aliases=bad, sentiment_model="none", ner_model="none")
+
+
+def test_read_table(tmp_path, tiny_model):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("Title\n\nAbe met Putin in Sochi. Talks stalled.\n")
+    presslens.run(
+        tmp_path / "in", tmp_path / "out", sentiment_model=tiny_model, ner_model=tiny_model
+    )
+    for name in presslens.TABLES:
+        assert isinstance(presslens.read_table(tmp_path / "out", name), pl.DataFrame)
+    with pytest.raises(ValueError, match="unknown table"):
+        presslens.read_table(tmp_path / "out", "nope")

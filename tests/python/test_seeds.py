@@ -14,7 +14,8 @@ from conftest import SEEDS, check_offsets
 @pytest.fixture(scope="module")
 def seed_run(tmp_path_factory, default_model):
     out = tmp_path_factory.mktemp("seed-run")
-    r = subprocess.run([sys.executable, "-m", "presslens", "run", str(SEEDS), "-o", str(out)],
+    r = subprocess.run([sys.executable, "-m", "presslens", "run", str(SEEDS), "-o", str(out),
+                        "--aliases", str(SEEDS / "aliases.toml")],
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr
     return presslens.read_run(out)
@@ -75,3 +76,51 @@ def test_issue_example_with_default_model(default_model):
     assert ents.get("Lavrov") == "PER"
     assert ents.get("Moscow") == "LOC"
     assert res.sentences["sentiment_label"][1] == "negative"
+
+
+def test_putin_links_to_his_full_name(seed_run):
+    e = seed_run.entities.filter(pl.col("label") == "PER")
+    full = e.filter(pl.col("text") == "Vladimir Putin")["doc_id"].unique().to_list()
+    assert full, "some seed article names Vladimir Putin"
+    for doc in full:
+        putin = e.filter((pl.col("doc_id") == doc) & pl.col("text").str.contains("Putin"))
+        assert putin.height > 1
+        assert set(putin["entity"].to_list()) == {"Vladimir Putin"}, putin
+        short = putin.filter(pl.col("text") != "Vladimir Putin")
+        assert short.height and set(short["alias_source"].to_list()) == {"rule"}
+    stats = seed_run.entity_stats.filter(
+        (pl.col("scope") == "corpus") & (pl.col("entity") == "Vladimir Putin"))
+    assert stats.height == 1 and stats["documents"].item() >= 3
+
+
+def test_name_variants_show_how_each_outlet_names_the_islands(seed_run):
+    v = seed_run.name_variants.filter(pl.col("entity") == "Kuril Islands")
+    by_doc = {d: set(g["surface"].str.to_lowercase().to_list())
+              for (d,), g in v.group_by("doc_id")}
+    says = lambda name: {d for d, forms in by_doc.items() if any(name in f for f in forms)}  # noqa: E731
+    northern = says("northern territories")
+    kuril = says("kuril")
+    assert "004_3ee850e2e8d99fec" in northern
+    assert {"000_a7eeceead321974f", "003_5155f221d5affd6d"} <= kuril
+    assert "002_c8364238b30039de" in says("kurile")
+    assert northern != kuril
+    # The alias table links them: table-sourced mentions carry their own surface form.
+    ents = seed_run.entities.filter(pl.col("entity") == "Kuril Islands")
+    assert "table" in ents["alias_source"].to_list()
+    assert ents["text"].n_unique() >= 4
+
+
+def test_cooccurrence_and_stats_are_consistent(seed_run):
+    st = seed_run.entity_stats
+    corpus = st.filter(pl.col("scope") == "corpus")
+    per_doc = st.filter(pl.col("scope") == "document")
+    assert corpus["doc_id"].null_count() == corpus.height
+    total = per_doc.group_by("entity", "label").agg(pl.col("mentions").sum())
+    joined = corpus.join(total, on=["entity", "label"], suffix="_docs")
+    assert (joined["mentions"] == joined["mentions_docs"]).all()
+    assert corpus["mentions"].sum() == seed_run.entities.height
+    c = seed_run.cooccurrence
+    assert c.height > 0 and (c["entity_a"] < c["entity_b"]).all() or (
+        c.filter(pl.col("entity_a") == pl.col("entity_b"))["label_a"]
+        < c.filter(pl.col("entity_a") == pl.col("entity_b"))["label_b"]).all()
+    assert c["mean_polarity"].is_between(-1, 1).all()

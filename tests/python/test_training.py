@@ -8,11 +8,10 @@ import sys
 
 import presslens
 import pytest
+from conftest import base_encoder_dir
 from presslens.training import common as mc
 from presslens.training import evaluate as ev
 from presslens.training import train as tr
-
-from conftest import base_encoder_dir
 
 
 def test_chunks_iob2_and_conlleval_quirks():
@@ -157,8 +156,17 @@ def tiny_data(tmp_path_factory):
 def trained(tiny_data, tmp_path_factory):
     out = tmp_path_factory.mktemp("models") / "tiny-news"
     result = tr.train(
-        out, sst2=tiny_data, conll=tiny_data, base=base_encoder_dir(), epochs=12,
-        batch_size=4, lr=2e-4, warmup_ratio=0.0, threads=2, seed=3, quiet=True,
+        out,
+        sst2=tiny_data,
+        conll=tiny_data,
+        base=base_encoder_dir(),
+        epochs=12,
+        batch_size=4,
+        lr=2e-4,
+        warmup_ratio=0.0,
+        threads=2,
+        seed=3,
+        quiet=True,
     )
     return result
 
@@ -180,17 +188,18 @@ def test_trained_model_runs_in_presslens(trained, tiny_data):
     assert res["sst2"]["accuracy"] >= 0.75
     assert res["conll"]["overall"]["n_gold"] == 12
     assert res["conll"]["overall"]["f1"] >= 0.5
-    a = presslens.analyze("Vladimir Putin met Fumio Kishida in Moscow.", sentiment_model=trained.out,
-                          ner_model=trained.out)
+    a = presslens.analyze(
+        "Vladimir Putin met Fumio Kishida in Moscow.",
+        sentiment_model=trained.out,
+        ner_model=trained.out,
+    )
     assert a.sentences.height == 1
 
 
 def test_single_task_model(tiny_data, tmp_path):
     out = tmp_path / "ner-only"
-    tr.train(out, conll=tiny_data, base=base_encoder_dir(), max_steps=2, batch_size=4,
-             quiet=True)
-    sents, ents = presslens.predict(["Putin met Kishida."], sentiment_model="none",
-                                    ner_model=out)
+    tr.train(out, conll=tiny_data, base=base_encoder_dir(), max_steps=2, batch_size=4, quiet=True)
+    sents, ents = presslens.predict(["Putin met Kishida."], sentiment_model="none", ner_model=out)
     assert sents["sentiment_label"].to_list() == [None]
     with pytest.raises(presslens.ModelError, match="no sentiment"):
         presslens.predict(["Putin met Kishida."], sentiment_model=out, ner_model="none")
@@ -200,8 +209,9 @@ def test_cli_errors_are_clear(tmp_path):
     run = [sys.executable, "-m", "presslens"]
     p = subprocess.run([*run, "train", "-o", str(tmp_path / "m")], capture_output=True, text=True)
     assert p.returncode == 1 and "sst2" in p.stderr and "conll" in p.stderr
-    p = subprocess.run([*run, "evaluate", "--sst2", str(tmp_path / "missing.tsv")],
-                       capture_output=True, text=True)
+    p = subprocess.run(
+        [*run, "evaluate", "--sst2", str(tmp_path / "missing.tsv")], capture_output=True, text=True
+    )
     assert p.returncode == 1 and "missing.tsv" in p.stderr
     p = subprocess.run([*run, "--help"], capture_output=True, text=True)
     assert p.returncode == 0 and "train" in p.stdout and "evaluate" in p.stdout

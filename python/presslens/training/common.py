@@ -115,8 +115,11 @@ class MultiTaskBert(nn.Module):
 
     @property
     def tasks(self) -> list[str]:
-        return [t for t, h in (("sentiment", self.sentiment_classifier),
-                               ("ner", self.ner_classifier)) if h is not None]
+        return [
+            t
+            for t, h in (("sentiment", self.sentiment_classifier), ("ner", self.ner_classifier))
+            if h is not None
+        ]
 
     def encode(self, input_ids, attention_mask):
         return self.bert(

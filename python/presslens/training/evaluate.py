@@ -49,9 +49,7 @@ def gold_char_spans(tokens: list[str], tags: list[str]) -> tuple[str, set]:
     for tok in tokens:
         starts.append(pos)
         pos += len(tok) + 1
-    spans = {
-        (etype, starts[a], starts[b] + len(tokens[b])) for etype, a, b in mc.get_chunks(tags)
-    }
+    spans = {(etype, starts[a], starts[b] + len(tokens[b])) for etype, a, b in mc.get_chunks(tags)}
     return " ".join(tokens), spans
 
 
@@ -76,16 +74,23 @@ def evaluate(
         rows = mc.read_sst2(path)
         t = time.time()
         sents, _ = presslens.predict(
-            [r[0] for r in rows], sentiment_model=model, ner_model="none",
-            device=device, batch_size=batch_size, threads=threads,
+            [r[0] for r in rows],
+            sentiment_model=model,
+            ner_model="none",
+            device=device,
+            batch_size=batch_size,
+            threads=threads,
         )
         secs = time.time() - t
         gold = ["positive" if r[1] == 1 else "negative" for r in rows]
         pred = sents.sort("sent_idx")["sentiment_label"].to_list()
         correct = sum(int(g == p) for g, p in zip(gold, pred))
         result["sst2"] = {
-            "file": str(path), "accuracy": correct / len(rows), "n": len(rows),
-            "n_correct": correct, "sentences_per_s": round(len(rows) / secs, 1),
+            "file": str(path),
+            "accuracy": correct / len(rows),
+            "n": len(rows),
+            "n_correct": correct,
+            "sentences_per_s": round(len(rows) / secs, 1),
         }
     if conll is not None:
         path = Path(conll) / "test.txt" if Path(conll).is_dir() else Path(conll)
@@ -93,8 +98,12 @@ def evaluate(
         texts, gold = zip(*(gold_char_spans(toks, tags) for toks, tags in data))
         t = time.time()
         _, ents = presslens.predict(
-            list(texts), sentiment_model="none", ner_model=model,
-            device=device, batch_size=batch_size, threads=threads,
+            list(texts),
+            sentiment_model="none",
+            ner_model=model,
+            device=device,
+            batch_size=batch_size,
+            threads=threads,
         )
         secs = time.time() - t
         pred: list[set] = [set() for _ in texts]
@@ -133,10 +142,17 @@ def format_result(result: dict) -> str:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="presslens evaluate", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", nargs="?", default=None,
-                   help="model folder or hub id (default: the embedded model)")
+    p = argparse.ArgumentParser(
+        prog="presslens evaluate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "model",
+        nargs="?",
+        default=None,
+        help="model folder or hub id (default: the embedded model)",
+    )
     p.add_argument("--sst2", type=Path, help="SST-2 TSV (or folder with test.tsv)")
     p.add_argument("--conll", type=Path, help="CoNLL IOB2 file (or folder with test.txt)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
@@ -151,8 +167,14 @@ def main(argv=None) -> int:
     import presslens
 
     try:
-        result = evaluate(args.model, sst2=args.sst2, conll=args.conll, device=args.device,
-                          batch_size=args.batch_size, threads=args.threads)
+        result = evaluate(
+            args.model,
+            sst2=args.sst2,
+            conll=args.conll,
+            device=args.device,
+            batch_size=args.batch_size,
+            threads=args.threads,
+        )
     except (mc.DataError, ValueError, OSError, presslens.PresslensError) as e:
         print(f"presslens evaluate: error: {e}", file=sys.stderr)
         return 1

@@ -157,7 +157,10 @@ def train(
     no_decay = ("bias", "LayerNorm.weight")
     params = list(model.named_parameters())
     groups = [
-        {"params": [p for n, p in params if not n.endswith(no_decay)], "weight_decay": weight_decay},
+        {
+            "params": [p for n, p in params if not n.endswith(no_decay)],
+            "weight_decay": weight_decay,
+        },
         {"params": [p for n, p in params if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
     optim = torch.optim.AdamW(groups, lr=lr)
@@ -227,11 +230,20 @@ def train(
         "sst2": str(sst2_file) if sst2_file else None,
         "conll": str(conll_file) if conll_file else None,
         "args": {
-            "epochs": epochs, "max_steps": max_steps, "max_minutes": max_minutes, "lr": lr,
-            "weight_decay": weight_decay, "warmup_ratio": warmup_ratio,
-            "batch_size": batch_size, "max_len": max_len, "threads": threads,
-            "device": str(dev), "sst2_limit": sst2_limit, "sst2_min_words": sst2_min_words,
-            "conll_limit": conll_limit, "seed": seed,
+            "epochs": epochs,
+            "max_steps": max_steps,
+            "max_minutes": max_minutes,
+            "lr": lr,
+            "weight_decay": weight_decay,
+            "warmup_ratio": warmup_ratio,
+            "batch_size": batch_size,
+            "max_len": max_len,
+            "threads": threads,
+            "device": str(dev),
+            "sst2_limit": sst2_limit,
+            "sst2_min_words": sst2_min_words,
+            "conll_limit": conll_limit,
+            "seed": seed,
         },
         "steps": step,
         "planned_steps": total,
