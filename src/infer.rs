@@ -803,8 +803,7 @@ impl LoadedModel {
         }
         if want_ner {
             let labels = &self.heads[&Task::Ner].labels;
-            for (((o, t), preds), text) in out.iter_mut().zip(&toks).zip(&tok_pred).zip(sentences)
-            {
+            for (((o, t), preds), text) in out.iter_mut().zip(&toks).zip(&tok_pred).zip(sentences) {
                 o.entities = decode_entities(t, preds, labels);
                 extend_directional(text, &mut o.entities);
             }

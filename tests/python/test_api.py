@@ -25,7 +25,10 @@ SENT_COLS = [
     "sentiment_score",
     "polarity",
 ]
-ENT_COLS = ["doc_id", "sent_idx", "start", "end", "text", "label", "score", "entity", "alias_source"]
+ENT_COLS = [
+    *["doc_id", "sent_idx", "start", "end", "text", "label", "score"],
+    *["entity", "alias_source"],
+]
 
 
 def test_split_sentences_issue_example():

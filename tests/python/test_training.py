@@ -107,8 +107,10 @@ def test_readers_name_file_and_line(tmp_path):
         mc.read_sst2(bad)
     conll = tmp_path / "bad.txt"
     conll.write_text("Putin B-PER\nspoke X-VERB\n")
-    with pytest.raises(mc.DataError, match=r"bad.txt:2: tag 'X-VERB'"):
+    with pytest.raises(mc.DataError, match=r"bad.txt:2: no IOB2 tag"):
         mc.read_conll(conll)
+    conll.write_text("SOCCER O 0\nJAPAN B-LOC 0\n")  # the shared data's layout
+    assert mc.read_conll(conll) == [(["SOCCER", "JAPAN"], ["O", "B-LOC"])]
     conll.write_text("Acme B-COMPANY\nsold O\n\nMoscow B-LOC\n")
     sents = mc.read_conll(conll)
     assert sents == [(["Acme", "sold"], ["B-COMPANY", "O"]), (["Moscow"], ["B-LOC"])]

@@ -279,9 +279,8 @@ def read_sst2(path: str | Path, n_labels: int = 2) -> list[tuple[str, int]]:
 
 
 def read_conll(path: str | Path) -> list[tuple[list[str], list[str]]]:
-    """CoNLL IOB2: one ``token ... tag`` line per token (tag in the last column; the
-    CoNLL-2003 4-column layout and a plain 2-column layout both work), blank lines between
-    sentences, ``-DOCSTART-`` lines ignored."""
+    """CoNLL IOB2: one ``token ... tag`` line per token, blank lines between sentences,
+    ``-DOCSTART-`` lines ignored."""
     sents, toks, tags = [], [], []
     with open(path, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):
@@ -295,9 +294,13 @@ def read_conll(path: str | Path) -> list[tuple[list[str], list[str]]]:
                 continue
             if len(parts) < 2:
                 raise DataError(f"{path}:{lineno}: expected 'token ... tag', got {line.strip()!r}")
-            tag = parts[-1]
-            if tag != "O" and not (tag[:2] in ("B-", "I-") and len(tag) > 2):
-                raise DataError(f"{path}:{lineno}: tag {tag!r} is not IOB2 (O, B-TYPE, I-TYPE)")
+            # The NER tag is the last column that looks like one: CoNLL-2003's
+            # "token POS chunk NER", "token NER" and "token NER 0" layouts all occur.
+            tag = next((p for p in reversed(parts[1:]) if _is_iob(p)), None)
+            if tag is None:
+                raise DataError(
+                    f"{path}:{lineno}: no IOB2 tag (O, B-TYPE, I-TYPE) in {line.strip()!r}"
+                )
             toks.append(parts[0])
             tags.append(tag)
     if toks:
@@ -305,6 +308,10 @@ def read_conll(path: str | Path) -> list[tuple[list[str], list[str]]]:
     if not sents:
         raise DataError(f"{path}: no sentences")
     return sents
+
+
+def _is_iob(tag: str) -> bool:
+    return tag == "O" or (tag[:2] in ("B-", "I-") and len(tag) > 2)
 
 
 def ner_labels_for(sents: list[tuple[list[str], list[str]]]) -> list[str]:
