@@ -831,14 +831,14 @@ fn to_vec_i64(t: &Tensor) -> Result<Vec<i64>> {
 }
 
 /// Words as CoNLL-2003 newswire tokenises them (what the NER heads are trained on):
-/// acronyms with dots ("U.S."), words with inner hyphens, dots or apostrophes
+/// acronyms with dots ("U.S."), initials ("B. Young"), words with inner hyphens, dots or apostrophes
 /// ("Stoltenberg-led", "3.5", "O'Neill") stay whole; a possessive "'s" and other
 /// punctuation are words of their own. BERT's pre-tokenizer splits on every punctuation
 /// mark, which would make "S" of "U.S." or "led" of "Stoltenberg-led" words with a label
 /// of their own; the first sub-token of a news word decides its label instead.
 static NEWS_WORD: LazyLock<regex::Regex> = LazyLock::new(|| {
     regex::Regex::new(
-        r"(?:\pL\.){2,}|\w+(?:[-.]\w+)*(?:['’](?:[\pL\pN--sS]\w*|[sS]\w+))*|['’][sS]\b|[^\w\s]",
+        r"(?:\pL\.){2,}|\p{Lu}\.|\w+(?:[-.]\w+)*(?:['’](?:[\pL\pN--sS]\w*|[sS]\w+))*|['’][sS]\b|[^\w\s]",
     )
     .expect("NEWS_WORD is a valid regex")
 });
