@@ -806,6 +806,7 @@ impl LoadedModel {
             for (((o, t), preds), text) in out.iter_mut().zip(&toks).zip(&tok_pred).zip(sentences) {
                 o.entities = decode_entities(t, preds, labels);
                 extend_directional(text, &mut o.entities);
+                trim_entities(text, &mut o.entities);
             }
         }
         Ok(())
@@ -831,14 +832,14 @@ fn to_vec_i64(t: &Tensor) -> Result<Vec<i64>> {
 }
 
 /// Words as CoNLL-2003 newswire tokenises them (what the NER heads are trained on):
-/// acronyms with dots ("U.S."), initials ("B. Young"), words with inner hyphens, dots or apostrophes
+/// acronyms with dots ("U.S."), initials ("B. Young"), common abbreviations ("Dr.", "Inc."), words with inner hyphens, dots or apostrophes
 /// ("Stoltenberg-led", "3.5", "O'Neill") stay whole; a possessive "'s" and other
 /// punctuation are words of their own. BERT's pre-tokenizer splits on every punctuation
 /// mark, which would make "S" of "U.S." or "led" of "Stoltenberg-led" words with a label
 /// of their own; the first sub-token of a news word decides its label instead.
 static NEWS_WORD: LazyLock<regex::Regex> = LazyLock::new(|| {
     regex::Regex::new(
-        r"(?:\pL\.){2,}|\p{Lu}\.|\w+(?:[-.]\w+)*(?:['’](?:[\pL\pN--sS]\w*|[sS]\w+))*|['’][sS]\b|[^\w\s]",
+        r"(?:\pL\.){2,}|\p{Lu}\.|\b(?:Mr|Mrs|Ms|Dr|Prof|Gen|Lt|Col|Sgt|Capt|Adm|Gov|Sen|Rep|Rev|Jr|Sr|St|Mt|Inc|Corp|Co|Ltd|Bros|No|vs)\.|\w+(?:[-.]\w+)*(?:['’](?:[\pL\pN--sS]\w*|[sS]\w+))*|['’][sS]\b|[^\w\s]",
     )
     .expect("NEWS_WORD is a valid regex")
 });
@@ -893,6 +894,37 @@ fn extend_directional(sentence: &str, entities: &mut [Entity]) {
         }
         prev_end = e.end;
     }
+}
+
+/// Entities never begin or end with punctuation or space: a stray "." or quote tagged as
+/// part of a name is dropped from its span ("Dr. Ruff" must not give ". Ruff"). A final dot
+/// stays when it ends an abbreviation ("U.S.", "Inc."); entities left empty are removed.
+fn trim_entities(sentence: &str, entities: &mut Vec<Entity>) {
+    let chars: Vec<char> = sentence.chars().collect();
+    for e in entities.iter_mut() {
+        let end = e.end.min(chars.len());
+        let mut s = e.start.min(end);
+        while s < end && !chars[s].is_alphanumeric() {
+            s += 1;
+        }
+        let mut t = end;
+        while t > s && !chars[t - 1].is_alphanumeric() {
+            if chars[t - 1] == '.' {
+                let word_start = chars[s..t - 1]
+                    .iter()
+                    .rposition(|c| c.is_whitespace())
+                    .map_or(s, |i| s + i + 1);
+                let word: String = chars[word_start..t].iter().collect();
+                if NEWS_WORD.find(&word).is_some_and(|m| m.as_str() == word) {
+                    break;
+                }
+            }
+            t -= 1;
+        }
+        e.start = s;
+        e.end = t;
+    }
+    entities.retain(|e| e.end > e.start);
 }
 
 /// Split an IOB2 (or IO) label into (prefix, type).
@@ -1323,6 +1355,36 @@ mod tests {
         assert_eq!((e[0].start, e[0].end, e[0].label.as_str()), (0, 14, "PER"));
         assert!((e[0].score - 0.8).abs() < 1e-6);
         assert_eq!((e[1].start, e[1].end, e[1].label.as_str()), (23, 36, "LOC"));
+    }
+
+    #[test]
+    fn entities_do_not_start_or_end_with_punctuation() {
+        let ent = |start, end| Entity {
+            start,
+            end,
+            label: "PER".into(),
+            score: 0.9,
+        };
+        let s = "Dr. Abdul Ruff met U.S. envoys of Acme Inc. in “Tokyo”. ..";
+        let mut es = vec![
+            ent(2, 14),
+            ent(19, 23),
+            ent(34, 43),
+            ent(47, 54),
+            ent(56, 58),
+        ];
+        trim_entities(s, &mut es);
+        let texts: Vec<String> = es
+            .iter()
+            .map(|e| s.chars().skip(e.start).take(e.end - e.start).collect())
+            .collect();
+        assert_eq!(texts, ["Abdul Ruff", "U.S.", "Acme Inc.", "Tokyo"]);
+        // "Dr." is one word, as in CoNLL, so its dot cannot open the next entity.
+        let words: Vec<&str> = NEWS_WORD
+            .find_iter("Dr. Ruff")
+            .map(|m| m.as_str())
+            .collect();
+        assert_eq!(words, ["Dr.", "Ruff"]);
     }
 
     #[test]
