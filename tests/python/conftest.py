@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import presslens
@@ -35,6 +37,22 @@ def default_model() -> Path:
     if not (d / "config.json").is_file():
         pytest.fail(f"the embedded default model is missing at {d}")
     return d
+
+
+@pytest.fixture(scope="session")
+def seed_run_dir(tmp_path_factory, default_model) -> Path:
+    """The seed corpus run once by the CLI, as a user runs it (with the seed alias table)."""
+    out = tmp_path_factory.mktemp("seed-run")
+    r = subprocess.run([sys.executable, "-m", "presslens", "run", str(SEEDS), "-o", str(out),
+                        "--aliases", str(SEEDS / "aliases.toml")],
+                       capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+@pytest.fixture(scope="session")
+def seed_run(seed_run_dir):
+    return presslens.read_run(seed_run_dir)
 
 
 def check_offsets(docs, table) -> None:

@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import polars as pl
 import presslens
 import pytest
-from conftest import SEEDS, check_offsets
-
-
-@pytest.fixture(scope="module")
-def seed_run(tmp_path_factory, default_model):
-    out = tmp_path_factory.mktemp("seed-run")
-    r = subprocess.run([sys.executable, "-m", "presslens", "run", str(SEEDS), "-o", str(out),
-                        "--aliases", str(SEEDS / "aliases.toml")],
-                       capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, r.stderr
-    return presslens.read_run(out)
+from conftest import check_offsets
 
 
 def test_documents(seed_run):

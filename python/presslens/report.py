@@ -1,0 +1,728 @@
+"""Analysis views of a finished run, and ``presslens report``: one self-contained HTML file.
+
+Each view is a function of an :class:`~presslens.Analysis` that returns the polars table it
+shows and, where a picture helps, a matplotlib ``Figure`` (made without ``pyplot``, so it
+works under any backend: inline in Jupyter, or rendered to PNG for the report). The
+notebook ``notebooks/seed_analysis.ipynb`` and the HTML report use the same functions.
+
+Views: sentiment along each article, mean polarity per article, top entities per article,
+how each document names an entity (``name_variants``), entity sentiment per document, and
+entity co-occurrence. Views stay bounded on large corpora: the per-document views show the
+documents with the most sentences (``max_docs``), and the report says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import difflib
+import html
+import io
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+from matplotlib.figure import Figure
+
+from presslens import Analysis, InputError, read_run
+
+__all__ = [
+    "View",
+    "cooccurrence",
+    "doc_labels",
+    "entity_sentiment",
+    "main",
+    "mean_polarity",
+    "name_variants",
+    "resolve_entities",
+    "sentiment_arcs",
+    "top_entities",
+    "write_report",
+]
+
+NEG, POS, NEUTRAL = "#c0392b", "#2471a3", "#7f8c8d"
+LIMITS = """\
+<p><b>Read these figures with their limits in mind.</b></p>
+<ul>
+<li><b>Sentiment is movie-review sentiment.</b> The default model's sentiment head is trained on
+SST-2 (film reviews). On political prose it measures the tone of the wording, not the author's
+stance toward a country or person: a sentence condemning an invasion and one praising a treaty
+can both come out negative or positive for reasons unrelated to the dispute. Polarity is
+P(positive) − P(negative) per sentence, not calibrated.</li>
+<li><b>Entity sentiment is sentence sentiment.</b> An entity's polarity is the mean polarity of
+the sentences that mention it; it does not say what the sentence says <i>about</i> that entity.
+Means over a handful of mentions (see <i>n</i>) are noise.</li>
+<li><b>NER is uncased and trained on 1996 Reuters news (CoNLL-2003)</b>: expect missed or
+mistyped names (about 86 F1 on the CoNLL test set), nationality adjectives as MISC
+("Russian"), and metonymy counted as places ("Tokyo" for the Japanese government).</li>
+<li><b>Linking is rule-based</b> (titles, surnames, acronyms defined in the text) plus the user's
+alias table. Names no rule can tie together stay separate unless the alias table maps
+them.</li>
+<li>A handful of opinion pieces is not a sample of any outlet's coverage.</li>
+</ul>
+"""
+
+
+@dataclass(frozen=True)
+class View:
+    """One view: a title, prose, the table it shows and an optional figure."""
+
+    title: str
+    text: str
+    table: pl.DataFrame | None = None
+    figure: Figure | None = None
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _shorten(text: str | None, width: int) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def doc_labels(run: Analysis, width: int = 38) -> dict[str, str]:
+    """A short label per document: its id and the start of its title."""
+    labels = {}
+    for doc_id, title in run.documents.select("doc_id", "title").iter_rows():
+        short_id = doc_id if len(doc_id) <= 12 else doc_id[:12] + "…"
+        labels[doc_id] = f"{short_id} · {_shorten(title, width)}" if title else short_id
+    return labels
+
+
+def _largest_docs(run: Analysis, max_docs: int) -> list[str]:
+    """Ids of the ``max_docs`` analysed documents with the most sentences, in corpus order."""
+    docs = run.documents.filter(pl.col("error").is_null()).with_row_index("_order")
+    top = docs.sort(["n_sentences", "_order"], descending=[True, False]).head(max_docs)
+    return top.sort("_order")["doc_id"].to_list()
+
+
+def _corpus_stats(run: Analysis) -> pl.DataFrame:
+    return run.entity_stats.filter(pl.col("scope") == "corpus")
+
+
+def resolve_entities(run: Analysis, names: Sequence[str]) -> list[str]:
+    """Map user-given names to the run's canonical entity names.
+
+    A name matches a canonical entity name (case-insensitively) or, failing that, a surface
+    form some document used (``"Putin"`` → ``"Vladimir Putin"``). Unknown names raise
+    ``ValueError`` with the closest entity names.
+    """
+    stats = _corpus_stats(run).group_by("entity").agg(pl.col("mentions").sum())
+    canon = {e.lower(): e for e in stats["entity"].to_list()}
+    surfaces = (
+        run.name_variants.group_by(pl.col("surface").str.to_lowercase().alias("s"), "entity")
+        .agg(pl.col("mentions").sum())
+        .sort("mentions", descending=True)
+    )
+    out: list[str] = []
+    for name in names:
+        key = name.strip().lower()
+        if key in canon:
+            out.append(canon[key])
+            continue
+        hit = surfaces.filter(pl.col("s") == key)
+        if hit.height:
+            out.append(hit["entity"][0])
+            continue
+        known = list(canon.values()) + run.name_variants["surface"].unique().to_list()
+        close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+        raise ValueError(f"entity {name!r} is not in this run{hint}")
+    return list(dict.fromkeys(out))
+
+
+def _default_entities(run: Analysis, n: int = 6) -> list[str]:
+    """The entities found in the most documents (then the most mentioned), MISC excluded."""
+    stats = (
+        _corpus_stats(run)
+        .filter(pl.col("label") != "MISC")
+        .group_by("entity")
+        .agg(pl.col("documents").max(), pl.col("mentions").sum())
+        .sort(["documents", "mentions", "entity"], descending=[True, True, False])
+    )
+    return stats.head(n)["entity"].to_list()
+
+
+def _heatmap(
+    values: list[list[float | None]],
+    rows: list[str],
+    cols: list[str],
+    notes: list[list[str]] | None,
+    *,
+    cmap: str,
+    vmin: float,
+    vmax: float,
+    colorbar: str,
+) -> Figure:
+    import numpy as np
+
+    data = np.array([[np.nan if v is None else v for v in r] for r in values], dtype=float)
+    fig = Figure(figsize=(max(6.0, 0.95 * len(cols) + 3.5), max(2.2, 0.42 * len(rows) + 1.6)))
+    ax = fig.add_subplot()
+    ax.set_facecolor("#eeeeee")
+    img = ax.imshow(np.ma.masked_invalid(data), cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+    ax.set_xticks(range(len(cols)), cols, rotation=35, ha="right", fontsize=8)
+    ax.set_yticks(range(len(rows)), rows, fontsize=8)
+    if notes is not None:
+        for i, row in enumerate(notes):
+            for j, note in enumerate(row):
+                if note:
+                    dark = not np.isnan(data[i, j]) and abs(data[i, j]) > 0.6 * max(
+                        abs(vmin), abs(vmax)
+                    )
+                    ax.text(
+                        j,
+                        i,
+                        note,
+                        ha="center",
+                        va="center",
+                        fontsize=7,
+                        color="white" if dark else "black",
+                    )
+    fig.colorbar(img, ax=ax, label=colorbar, shrink=0.8)
+    fig.tight_layout()
+    return fig
+
+
+# --------------------------------------------------------------------------- views
+
+
+def sentiment_arcs(run: Analysis, *, max_docs: int = 12, window: int = 5) -> View:
+    """Polarity of each sentence along each article, with a centred rolling mean."""
+    docs = _largest_docs(run, max_docs)
+    labels = doc_labels(run, width=70)
+    sents = run.sentences.filter(pl.col("doc_id").is_in(docs) & pl.col("polarity").is_not_null())
+    fig = Figure(figsize=(9.5, 1.55 * max(1, len(docs)) + 0.6))
+    axes = fig.subplots(max(1, len(docs)), 1, sharey=True, squeeze=False)[:, 0]
+    for ax, doc_id in zip(axes, docs, strict=False):
+        d = sents.filter(pl.col("doc_id") == doc_id).sort("sent_idx")
+        x, y = d["sent_idx"].to_list(), d["polarity"].to_list()
+        ax.bar(x, y, width=0.85, color=[POS if v >= 0 else NEG for v in y], alpha=0.45)
+        if len(y) >= 2:
+            smooth = d["polarity"].rolling_mean(window, center=True, min_samples=1).to_list()
+            ax.plot(x, smooth, color="black", linewidth=1.2)
+        ax.axhline(0, color="#555555", linewidth=0.5)
+        ax.set_ylim(-1.05, 1.05)
+        ax.set_title(labels[doc_id], fontsize=8.5, loc="left")
+        ax.tick_params(labelsize=7)
+    axes[-1].set_xlabel("sentence index", fontsize=8)
+    fig.supylabel("polarity (P(pos) − P(neg))", fontsize=8)
+    fig.tight_layout()
+    table = (
+        sents.group_by("doc_id")
+        .agg(
+            pl.len().alias("sentences"),
+            (pl.col("polarity") > 0).mean().round(3).alias("share_positive"),
+            pl.col("polarity").mean().round(3).alias("mean_polarity"),
+        )
+        .sort("doc_id")
+    )
+    n_docs = run.documents.filter(pl.col("error").is_null()).height
+    shown = "" if n_docs <= len(docs) else f" (the {len(docs)} longest of {n_docs} documents)"
+    text = (
+        f"Each bar is one sentence{shown}: blue positive, red negative; the line is a "
+        f"centred rolling mean over {window} sentences. Runs of negative sentences show where "
+        "an article turns to conflict, sanctions or blame."
+    )
+    return View("Sentiment along each article", text, table, fig)
+
+
+def mean_polarity(run: Analysis) -> View:
+    """Mean sentence polarity per article, with ± one standard error."""
+    stats = (
+        run.sentences.filter(pl.col("polarity").is_not_null())
+        .group_by("doc_id")
+        .agg(
+            pl.col("polarity").mean().alias("mean_polarity"),
+            (pl.col("polarity").std() / pl.len().sqrt()).fill_null(0.0).alias("std_error"),
+            pl.len().alias("sentences"),
+        )
+        .sort("mean_polarity")
+    )
+    labels = doc_labels(run)
+    if stats.height <= 40:
+        fig = Figure(figsize=(8.5, 0.42 * stats.height + 1.4))
+        ax = fig.add_subplot()
+        y = stats["mean_polarity"].to_list()
+        ax.barh(
+            [labels.get(d, d) for d in stats["doc_id"]],
+            y,
+            xerr=stats["std_error"].to_list(),
+            color=[POS if v >= 0 else NEG for v in y],
+            alpha=0.8,
+            capsize=3,
+        )
+        ax.axvline(0, color="#555555", linewidth=0.6)
+        ax.set_xlim(-1, 1)
+        ax.tick_params(labelsize=8)
+        ax.set_xlabel("mean sentence polarity (± 1 standard error)", fontsize=8)
+    else:
+        fig = Figure(figsize=(8.5, 3.2))
+        ax = fig.add_subplot()
+        ax.hist(stats["mean_polarity"].to_list(), bins=40, range=(-1, 1), color=NEUTRAL)
+        ax.set_xlabel("mean sentence polarity per document", fontsize=8)
+        ax.set_ylabel("documents", fontsize=8)
+    fig.tight_layout()
+    text = (
+        "The mean polarity of each article's sentences. Error bars are one standard error: "
+        "bars whose error bars overlap are not clearly different in tone."
+    )
+    table = stats.with_columns(pl.col("mean_polarity", "std_error").round(3)).sort("doc_id")
+    return View("Mean polarity per article", text, table, fig)
+
+
+def top_entities(run: Analysis, *, n: int = 8, max_docs: int = 12) -> View:
+    """The most mentioned entities of each article."""
+    docs = _largest_docs(run, max_docs)
+    per_doc = (
+        run.entity_stats.filter((pl.col("scope") == "document") & pl.col("doc_id").is_in(docs))
+        .sort(["doc_id", "mentions", "entity"], descending=[False, True, False])
+        .group_by("doc_id", maintain_order=True)
+        .head(n)
+    )
+    table = (
+        per_doc.with_columns(
+            pl.format("{} {} ({})", pl.col("entity"), pl.col("label"), pl.col("mentions")).alias(
+                "item"
+            ),
+            pl.int_range(pl.len()).over("doc_id").add(1).alias("rank"),
+        )
+        .select("doc_id", "rank", "item")
+        .pivot(on="doc_id", index="rank", values="item")
+    )
+    # A heatmap of the corpus' top entities against documents.
+    top = (
+        _corpus_stats(run)
+        .sort(["mentions", "entity"], descending=[True, False])
+        .head(15)
+        .select("entity", "label")
+    )
+    counts = {
+        (e, lab, d): m
+        for e, lab, d, m in run.entity_stats.filter(pl.col("scope") == "document")
+        .select("entity", "label", "doc_id", "mentions")
+        .iter_rows()
+    }
+    labels = doc_labels(run, width=24)
+    values = [[counts.get((e, lab, d)) for d in docs] for e, lab in top.iter_rows()]
+    notes = [[str(v) if v else "" for v in row] for row in values]
+    fig = None
+    if top.height and docs:
+        vmax = max((v for row in values for v in row if v), default=1)
+        fig = _heatmap(
+            values,
+            [f"{e} ({lab})" for e, lab in top.iter_rows()],
+            [labels[d] for d in docs],
+            notes,
+            cmap="Greens",
+            vmin=0,
+            vmax=vmax,
+            colorbar="mentions",
+        )
+    text = (
+        f"The table lists the {n} most mentioned entities of each article (label, mentions). "
+        "The heatmap counts the corpus' 15 most mentioned entities in each article: "
+        "who and what each outlet talks about."
+    )
+    return View("Top entities per article", text, table, fig)
+
+
+def _variant_entities(run: Analysis, n: int) -> list[str]:
+    forms = (
+        run.name_variants.group_by("entity")
+        .agg(
+            pl.col("surface").str.to_lowercase().n_unique().alias("forms"),
+            pl.col("doc_id").n_unique().alias("docs"),
+            pl.col("mentions").sum(),
+        )
+        .filter((pl.col("forms") >= 2) & (pl.col("docs") >= 2))
+        .sort(["forms", "mentions"], descending=True)
+    )
+    return forms.head(n)["entity"].to_list()
+
+
+def name_variants(
+    run: Analysis, entities: Sequence[str] | None = None, *, max_docs: int = 12
+) -> View:
+    """How each document names an entity: surface forms × documents, with counts.
+
+    ``entities`` default to the entity with the most distinct surface forms used in at least
+    two documents (with the seed alias table: the Kuril Islands).
+    """
+    chosen = list(entities) if entities else _variant_entities(run, 1)
+    docs = _largest_docs(run, max_docs)
+    nv = run.name_variants.filter(pl.col("entity").is_in(chosen) & pl.col("doc_id").is_in(docs))
+    table = (
+        nv.group_by("entity", "surface", "doc_id")
+        .agg(pl.col("mentions").sum())
+        .sort("doc_id")
+        .pivot(on="doc_id", index=["entity", "surface"], values="mentions")
+        .sort(["entity", "surface"])
+    )
+    fig = None
+    if nv.height:
+        present = [d for d in docs if d in set(nv["doc_id"].to_list())]
+        rows = table.select("entity", "surface").rows()
+        values = [
+            [
+                table.filter((pl.col("entity") == e) & (pl.col("surface") == s))[d][0]
+                for d in present
+            ]
+            for e, s in rows
+        ]
+        labels = doc_labels(run, width=24)
+        vmax = max((v for row in values for v in row if v), default=1)
+        fig = _heatmap(
+            values,
+            [s if len(chosen) == 1 else f"{s} → {e}" for e, s in rows],
+            [labels[d] for d in present],
+            [[str(v) if v else "" for v in row] for row in values],
+            cmap="Purples",
+            vmin=0,
+            vmax=vmax,
+            colorbar="mentions",
+        )
+    others = _variant_entities(run, 10)
+    text = (
+        f"The names each article uses for {', '.join(chosen) or 'no entity'} (linked to one "
+        "entity by the alias table and the linking rules; the surface form is what the article "
+        "wrote). The choice of name is itself a stance marker. Other entities named in several "
+        f"ways: {', '.join(o for o in others if o not in chosen) or 'none'}."
+    )
+    return View("How each article names it", text, table, fig)
+
+
+def entity_sentiment(
+    run: Analysis, entities: Sequence[str] | None = None, *, max_docs: int = 12
+) -> View:
+    """Mean polarity of the sentences mentioning each entity, per document."""
+    chosen = list(entities) if entities else _default_entities(run)
+    docs = _largest_docs(run, max_docs)
+    per_doc = (
+        run.entity_stats.filter(
+            (pl.col("scope") == "document")
+            & pl.col("entity").is_in(chosen)
+            & pl.col("doc_id").is_in(docs)
+        )
+        # An entity tagged with two labels in one document: weight the means by mentions.
+        .group_by("doc_id", "entity")
+        .agg(
+            ((pl.col("mean_polarity") * pl.col("mentions")).sum() / pl.col("mentions").sum()).alias(
+                "mean_polarity"
+            ),
+            pl.col("mentions").sum(),
+        )
+    )
+    look = {(d, e): (p, m) for d, e, p, m in per_doc.iter_rows()}
+    labels = doc_labels(run, width=40)
+    values = [[look.get((d, e), (None, 0))[0] for e in chosen] for d in docs]
+    notes = [
+        [f"{look[(d, e)][0]:+.2f}\nn={look[(d, e)][1]}" if (d, e) in look else "–" for e in chosen]
+        for d in docs
+    ]
+    fig = None
+    if chosen and docs:
+        fig = _heatmap(
+            values,
+            [labels[d] for d in docs],
+            chosen,
+            notes,
+            cmap="RdBu",
+            vmin=-1,
+            vmax=1,
+            colorbar="mean polarity of sentences mentioning it",
+        )
+    table = (
+        per_doc.with_columns(pl.col("mean_polarity").round(3))
+        .pivot(on="entity", index="doc_id", values="mean_polarity")
+        .sort("doc_id")
+    )
+    text = (
+        "For each article and entity, the mean polarity of the sentences that mention the "
+        "entity (n = mentions; – = not mentioned). It says in what tone an article writes "
+        "around an entity, not whether it supports it."
+    )
+    return View("Entity sentiment per article", text, table, fig)
+
+
+def cooccurrence(run: Analysis, *, n: int = 12) -> View:
+    """How often the most mentioned entities appear in the same sentence."""
+    co = run.cooccurrence
+    top = (
+        _corpus_stats(run)
+        .filter(
+            pl.col("entity").is_in(co["entity_a"].implode())
+            | pl.col("entity").is_in(co["entity_b"].implode())
+        )
+        .group_by("entity")
+        .agg(pl.col("mentions").sum())
+        .sort(["mentions", "entity"], descending=[True, False])
+        .head(n)["entity"]
+        .to_list()
+    )
+    pairs = (
+        co.filter(pl.col("entity_a").is_in(top) & pl.col("entity_b").is_in(top))
+        .group_by("entity_a", "entity_b")
+        .agg(pl.col("sentences").sum(), pl.col("documents").max())
+    )
+    count = {}
+    for a, b, s, _ in pairs.iter_rows():
+        count[(a, b)] = count.get((a, b), 0) + s
+        count[(b, a)] = count.get((b, a), 0) + s
+    values = [[count.get((a, b)) if a != b else None for b in top] for a in top]
+    fig = None
+    if top:
+        vmax = max((v for row in values for v in row if v), default=1)
+        fig = _heatmap(
+            values,
+            top,
+            top,
+            [[str(v) if v else "" for v in row] for row in values],
+            cmap="Oranges",
+            vmin=0,
+            vmax=vmax,
+            colorbar="sentences mentioning both",
+        )
+    table = (
+        co.sort(["sentences", "documents"], descending=True)
+        .head(15)
+        .with_columns(pl.col("mean_polarity").round(3))
+    )
+    text = (
+        f"Sentences that mention both entities, for the {len(top)} most mentioned entities "
+        "(top pairs of the whole corpus in the table, with the mean polarity of those "
+        "sentences). Pairs show which actors the articles put side by side."
+    )
+    return View("Entity co-occurrence", text, table, fig)
+
+
+# --------------------------------------------------------------------------- report
+
+CSS = """
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #222;
+       max-width: 1100px; margin: 2em auto; padding: 0 1.2em; background: #fff; }
+h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { border-bottom: 2px solid #2471a3;
+     padding-bottom: .15em; margin-top: 2.2em; font-size: 1.25em; }
+.meta { color: #555; } .note { color: #444; max-width: 60em; }
+table { border-collapse: collapse; margin: .8em 0; font-size: 12px; }
+th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: left; vertical-align: top; }
+th { background: #f3f6f9; } td.num { text-align: right; font-variant-numeric: tabular-nums; }
+img { max-width: 100%; height: auto; display: block; margin: .6em 0; }
+.cards { display: flex; gap: 1em; flex-wrap: wrap; margin: 1em 0; }
+.card { background: #f3f6f9; border-radius: 6px; padding: .6em 1.1em; }
+.card b { display: block; font-size: 1.5em; } .err { color: #c0392b; }
+details { margin: .4em 0 1em; } summary { cursor: pointer; color: #2471a3; }
+"""
+
+
+def _png(fig: Figure) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _table_html(df: pl.DataFrame, max_rows: int = 60) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    rows = []
+    for row in df.head(max_rows).iter_rows():
+        cells = []
+        for v in row:
+            if v is None:
+                cells.append("<td></td>")
+            elif isinstance(v, float):
+                cells.append(f'<td class="num">{v:.3f}</td>')
+            elif isinstance(v, int):
+                cells.append(f'<td class="num">{v}</td>')
+            else:
+                cells.append(f"<td>{html.escape(str(v))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    more = (
+        f"<p class='meta'>{df.height - max_rows} more rows not shown.</p>"
+        if df.height > max_rows
+        else ""
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+
+
+def _view_html(view: View) -> str:
+    parts = [f"<h2>{html.escape(view.title)}</h2>", f"<p class='note'>{html.escape(view.text)}</p>"]
+    if view.figure is not None:
+        parts.append(
+            f'<img alt="{html.escape(view.title)}" src="data:image/png;base64,{_png(view.figure)}">'
+        )
+    if view.table is not None and view.table.height:
+        parts.append(
+            f"<details{' open' if view.figure is None else ''}><summary>table</summary>"
+            f"{_table_html(view.table)}</details>"
+        )
+    return "\n".join(parts)
+
+
+def build_views(
+    run: Analysis,
+    *,
+    entities: Sequence[str] | None = None,
+    variants: Sequence[str] | None = None,
+    max_docs: int = 12,
+) -> list[View]:
+    """The report's views, in order (entity names are resolved with :func:`resolve_entities`)."""
+    ents = resolve_entities(run, entities) if entities else None
+    vars_ = resolve_entities(run, variants) if variants else None
+    return [
+        sentiment_arcs(run, max_docs=max_docs),
+        mean_polarity(run),
+        top_entities(run, max_docs=max_docs),
+        name_variants(run, vars_, max_docs=max_docs),
+        entity_sentiment(run, ents, max_docs=max_docs),
+        cooccurrence(run),
+    ]
+
+
+def render_html(run: Analysis, views: Sequence[View], *, title: str | None = None) -> str:
+    """The self-contained HTML page of a run's views."""
+    m = run.manifest
+    counts = m.get("counts", {})
+    distinct = _corpus_stats(run).height
+    cards = [
+        ("documents", counts.get("documents", run.documents.height)),
+        ("sentences", counts.get("sentences", run.sentences.height)),
+        ("entity mentions", counts.get("entities", run.entities.height)),
+        ("distinct entities", distinct),
+    ]
+    failed = run.documents.filter(pl.col("error").is_not_null())
+    models = m.get("models", {})
+    model_lines = "".join(
+        f"<li>{html.escape(task)}: {html.escape(str(info.get('source', '?')))}</li>"
+        for task, info in models.items()
+        if isinstance(info, dict)
+    )
+    created = m.get("created_unix")
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(created)) if created else "unknown"
+    source = m.get("input", {}).get("path", "?")
+    aliases = m.get("options", {}).get("aliases")
+    doc_table = run.documents.select(
+        "doc_id",
+        "title",
+        "n_sentences",
+        pl.col("sentiment_mean").round(3),
+        "error",
+    )
+    page_title = title or f"presslens report — {source}"
+    body = [
+        f"<h1>{html.escape(page_title)}</h1>",
+        f"<p class='meta'>Run of {html.escape(str(source))} on {when}"
+        f"{'; alias table ' + html.escape(str(aliases)) if aliases else '; no alias table'}"
+        f"; presslens {html.escape(str(m.get('presslens_version', '?')))}.</p>",
+        "<div class='cards'>"
+        + "".join(f"<div class='card'><b>{v:,}</b>{html.escape(k)}</div>" for k, v in cards)
+        + "</div>",
+    ]
+    if failed.height:
+        body.append(
+            f"<p class='err'>{failed.height} document(s) could not be analysed; see the "
+            "documents table.</p>"
+        )
+    if model_lines:
+        body.append(f"<p class='meta'>Models:</p><ul class='meta'>{model_lines}</ul>")
+    body += [_view_html(v) for v in views]
+    body += [
+        "<h2>Documents</h2>",
+        _table_html(doc_table, max_rows=50),
+        "<h2>Limits</h2>",
+        LIMITS,
+        "<p class='meta'>Made by <code>presslens report</code>. The tables behind every view "
+        "are the run's Parquet files (documents, sentences, entities, entity_stats, "
+        "cooccurrence, name_variants).</p>",
+    ]
+    return (
+        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{html.escape(page_title)}</title><style>{CSS}</style></head>"
+        f"<body>{''.join(body)}</body></html>\n"
+    )
+
+
+def write_report(
+    run_dir: str | os.PathLike,
+    output: str | os.PathLike,
+    *,
+    title: str | None = None,
+    entities: Sequence[str] | None = None,
+    variants: Sequence[str] | None = None,
+    max_docs: int = 12,
+) -> Path:
+    """Write the HTML report of the finished run in ``run_dir`` to ``output`` (atomically)."""
+    run = read_run(run_dir)
+    views = build_views(run, entities=entities, variants=variants, max_docs=max_docs)
+    page = render_html(run, views, title=title)
+    out = Path(output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(page)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def _names(value: str) -> list[str]:
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="presslens report",
+        description="Write a self-contained HTML report (inline CSS and PNG figures, nothing "
+        "fetched at view time) of a finished `presslens run` folder.",
+    )
+    parser.add_argument("run_dir", help="output folder of `presslens run`")
+    parser.add_argument("-o", "--output", default="report.html", help="HTML file to write")
+    parser.add_argument("--title", help="page title")
+    parser.add_argument(
+        "--entities",
+        type=_names,
+        help="comma-separated entities for the entity-sentiment view (canonical names or a "
+        "surface form, e.g. 'Russia,Japan,Putin'); default: the most widespread",
+    )
+    parser.add_argument(
+        "--variants",
+        type=_names,
+        help="comma-separated entities for the naming view; default: the entity with the most "
+        "surface forms",
+    )
+    parser.add_argument(
+        "--max-docs", type=int, default=12, help="documents in per-document views (default 12)"
+    )
+    args = parser.parse_args(None if argv is None else list(argv))
+    if args.max_docs < 1:
+        parser.error("--max-docs must be at least 1")
+    try:
+        out = write_report(
+            args.run_dir,
+            args.output,
+            title=args.title,
+            entities=args.entities,
+            variants=args.variants,
+            max_docs=args.max_docs,
+        )
+    except (InputError, ValueError, OSError) as e:
+        print(f"presslens report: error: {e}", file=sys.stderr)
+        return 1
+    print(f"presslens report: wrote {out} ({out.stat().st_size / 1024:.0f} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""The analysis views, `presslens report` (rendered in headless Chromium) and the notebook."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from conftest import REPO
+from presslens import report
+
+ACTORS = "Russia,Japan,Putin,Kishida,NATO,United States"
+
+
+@pytest.fixture(scope="module")
+def html_report(seed_run_dir, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "sub" / "report.html"
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "presslens",
+            "report",
+            str(seed_run_dir),
+            "-o",
+            str(out),
+            "--entities",
+            ACTORS,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "wrote" in r.stdout
+    return out
+
+
+def test_names_resolve_to_linked_entities(seed_run):
+    assert report.resolve_entities(
+        seed_run, ["putin", "Kishida", "Northern Territories", "USA"]
+    ) == ["Vladimir Putin", "Fumio Kishida", "Kuril Islands", "United States"]
+    with pytest.raises(ValueError, match="'Puttin' is not in this run; did you mean 'Putin'"):
+        report.resolve_entities(seed_run, ["Puttin"])
+
+
+def test_views_agree_with_the_tables(seed_run):
+    # Mean polarity per article = the documents table's sentiment_mean (another code path).
+    mean = report.mean_polarity(seed_run).table.join(seed_run.documents, on="doc_id")
+    assert mean.height == 5
+    assert ((mean["mean_polarity"] - mean["sentiment_mean"]).abs() < 1e-3).all()
+    # Each entity-sentiment cell is the document-scope mean from entity_stats.
+    actors = report.resolve_entities(seed_run, ACTORS.split(","))
+    tone = report.entity_sentiment(seed_run, actors).table
+    assert set(tone.columns) == {"doc_id", *actors}
+    stats = seed_run.entity_stats.filter(pl.col("scope") == "document")
+    for row in tone.iter_rows(named=True):
+        for actor in actors:
+            s = stats.filter((pl.col("doc_id") == row["doc_id"]) & (pl.col("entity") == actor))
+            if s.height == 0:
+                assert row[actor] is None
+            elif s.height == 1:
+                assert row[actor] == pytest.approx(s["mean_polarity"][0], abs=1e-3)
+    # The naming view (default entity: most surface forms) is the islands, with the forms
+    # each article used.
+    names = report.name_variants(seed_run).table
+    assert set(names["entity"]) == {"Kuril Islands"}
+    doc004 = next(c for c in names.columns if c.startswith("004"))
+    forms = names.filter(pl.col(doc004).is_not_null())["surface"].to_list()
+    assert forms == ["Northern Territories"]
+    # Co-occurrence: the top pair is Japan–Russia, and the matrix is symmetric.
+    co = report.cooccurrence(seed_run, n=6)
+    assert {co.table["entity_a"][0], co.table["entity_b"][0]} == {"Japan", "Russia"}
+    arcs = report.sentiment_arcs(seed_run)
+    assert arcs.table["sentences"].sum() == seed_run.sentences.height
+    assert len(arcs.figure.axes) == 5
+
+
+def test_report_is_self_contained(html_report):
+    page = html_report.read_text(encoding="utf-8")
+    # Nothing is fetched at view time: no external src/href, every image inline.
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
+    assert "<script src" not in page and "<link" not in page
+    assert page.count('src="data:image/png;base64,') == 6
+    for title in (
+        "Sentiment along each article",
+        "Mean polarity per article",
+        "Top entities per article",
+        "How each article names it",
+        "Entity sentiment per article",
+        "Entity co-occurrence",
+        "Limits",
+    ):
+        assert f"<h2>{title}</h2>" in page
+    assert "Northern Territories" in page and "Vladimir Putin" in page
+    assert "movie-review sentiment" in page
+    assert html_report.stat().st_mode & 0o044  # readable by others, like any written file
+
+
+def test_report_renders_in_headless_chromium(html_report, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.fail(
+            "Chromium is needed to check the report renders: apt-get install chromium "
+            "(`make deps` does)"
+        )
+    shot = tmp_path / "report.png"
+    r = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1280,2400",
+            f"--screenshot={shot}",
+            html_report.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert r.returncode == 0 and shot.is_file(), r.stderr[-2000:]
+    from matplotlib.image import imread
+
+    img = imread(shot)[..., :3]
+    assert img.shape[:2] == (2400, 1280)
+    # Not blank: a real share of non-white pixels...
+    non_white = (img < 0.95).any(axis=2).mean()
+    assert non_white > 0.03, f"only {non_white:.1%} of the screenshot is not white"
+    # ...and coloured ones: the figures' red and blue bars were decoded and drawn.
+    saturation = img.max(axis=2) - img.min(axis=2)
+    assert (saturation > 0.25).mean() > 0.01
+    assert np.unique((img * 15).round().reshape(-1, 3), axis=0).shape[0] > 50
+
+
+def test_report_errors_name_the_problem(seed_run_dir, tmp_path):
+    cli = [sys.executable, "-m", "presslens", "report"]
+    r = subprocess.run(
+        [*cli, str(tmp_path), "-o", str(tmp_path / "r.html")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 1
+    assert f"{tmp_path}: not a finished presslens run" in r.stderr
+    r = subprocess.run(
+        [*cli, str(seed_run_dir), "-o", str(tmp_path / "r.html"), "--entities", "Atlantis"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode == 1 and "entity 'Atlantis' is not in this run" in r.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_notebook_executes(tmp_path):
+    import nbclient
+    import nbformat
+
+    path = REPO / "notebooks" / "seed_analysis.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    # Committed without outputs (README): nothing stale in the repository.
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    client = nbclient.NotebookClient(
+        nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    client.execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 6
+    printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
+    assert "'Vladimir Putin', 'Fumio Kishida', 'NATO', 'United States'" in printed
