@@ -244,10 +244,44 @@ pub fn normalise(surface: &str, label: &str) -> String {
             break;
         }
     }
+    strip_compound_affixes(&mut s);
     // A sentence's final period goes; an acronym's dots ("U.S.") stay.
     match s.strip_suffix('.') {
         Some(head) if !head.contains('.') => head.trim().to_string(),
         _ => s.trim().to_string(),
+    }
+}
+
+/// Prefixes that make an adjective of a name ("pro-NATO", "post-Soviet", "then-U.S.").
+const NAME_PREFIXES: [&str; 12] = [
+    "pro", "anti", "post", "pre", "non", "neo", "ex", "mid", "trans", "then", "former", "self",
+];
+/// Suffix words that do the same ("Soviet-born", "American-style"), and function words a
+/// hyphen used as a dash glues to a name ("Japan-though").
+const NAME_SUFFIXES: [&str; 16] = [
+    "led", "held", "born", "style", "made", "run", "bound", "wide", "though", "his", "her", "its",
+    "their", "which", "who", "and",
+];
+
+/// The name inside a hyphenated compound: "pro-NATO" → "NATO", "Soviet-led" → "Soviet",
+/// "Japan-including" → "Japan". CoNLL tags such compounds as one entity; the analysis
+/// counts the name. Lower-case parts that belong to names stay ("Kim Yoon-man", "al-Qaeda").
+fn strip_compound_affixes(s: &mut String) {
+    if let Some((head, rest)) = s.split_once('-') {
+        let prefix = !head.contains(' ') && NAME_PREFIXES.contains(&head.to_lowercase().as_str());
+        if prefix && rest.starts_with(|c: char| c.is_uppercase()) {
+            *s = rest.to_string();
+        }
+    }
+    let last_start = s.rfind(' ').map_or(0, |i| i + 1);
+    if let Some(h) = s[last_start..].rfind('-') {
+        let (head, suffix) = (&s[last_start..last_start + h], &s[last_start + h + 1..]);
+        let is_affix = suffix.chars().all(|c| c.is_lowercase())
+            && (suffix.len() > 4 && (suffix.ends_with("ed") || suffix.ends_with("ing"))
+                || NAME_SUFFIXES.contains(&suffix));
+        if is_affix && head.starts_with(|c: char| c.is_uppercase()) {
+            s.truncate(last_start + h);
+        }
     }
 }
 
@@ -753,6 +787,29 @@ mod tests {
         // A title alone, or a title word in an organisation, stays.
         assert_eq!(normalise("President", "PER"), "President");
         assert_eq!(normalise("General Motors", "ORG"), "General Motors");
+    }
+
+    #[test]
+    fn names_come_out_of_hyphenated_compounds() {
+        for (mention, name) in [
+            ("pro-NATO", "NATO"),
+            ("post-World War II", "World War II"),
+            ("then-U.S.", "U.S."),
+            ("Soviet-led", "Soviet"),
+            ("Washington-based", "Washington"),
+            ("U.S.-brokered", "U.S."),
+            ("Japan-though", "Japan"),
+            ("Japan-including", "Japan"),
+            ("American-style", "American"),
+            // Not affixes: parts of names, or compounds of names.
+            ("Kim Yoon-man", "Kim Yoon-man"),
+            ("al-Qaeda", "al-Qaeda"),
+            ("Asia-Pacific", "Asia-Pacific"),
+            ("Euro-sceptic", "Euro-sceptic"),
+            ("post-war", "post-war"),
+        ] {
+            assert_eq!(normalise(mention, "MISC"), name, "{mention}");
+        }
     }
 
     #[test]
