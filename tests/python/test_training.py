@@ -3,6 +3,7 @@ run whose loss must fall, and the trained model going through the Rust inference
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -184,6 +185,9 @@ def test_training_loss_falls(trained):
 def test_trained_model_runs_in_presslens(trained, tiny_data):
     cfg = (trained.out / "config.json").read_text()
     assert '"presslens_heads"' in cfg and (trained.out / "model.safetensors").is_file()
+    umask = os.umask(0)
+    os.umask(umask)
+    assert trained.out.stat().st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's private 0700
     # The Rust inference path loads it, and it learned its (tiny) training set.
     res = ev.evaluate(str(trained.out), sst2=tiny_data / "train.tsv", conll=tiny_data / "train.txt")
     assert res["sst2"]["n"] == 8

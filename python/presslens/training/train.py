@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import shutil
 import sys
@@ -256,6 +257,9 @@ def train(
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
         mc.save_model(model, base, tmp, extra)
+        umask = os.umask(0)  # mkdtemp makes the folder private; give it the usual mode
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)
         if out.exists():
             shutil.rmtree(out)
         tmp.rename(out)
