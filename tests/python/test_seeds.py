@@ -65,6 +65,20 @@ def test_issue_example_with_default_model(default_model):
     assert res.sentences["sentiment_label"][1] == "negative"
 
 
+def test_default_model_on_unambiguous_sentences(default_model):
+    sents, ents = presslens.predict([
+        "The summit was a wonderful success and both leaders praised the warm, friendly talks.",
+        "The talks were a disastrous failure, and the ministers left angry and humiliated.",
+        "Angela Merkel flew from Berlin to Paris to meet Emmanuel Macron at the European Union"
+        " summit.",
+    ])
+    assert sents["sentiment_label"].to_list()[:2] == ["positive", "negative"]
+    assert (sents["sentiment_score"][:2] > 0.9).all()
+    found = set(ents.filter(pl.col("sent_idx") == 2).select("text", "label").iter_rows())
+    assert found == {("Angela Merkel", "PER"), ("Berlin", "LOC"), ("Paris", "LOC"),
+                     ("Emmanuel Macron", "PER"), ("European Union", "ORG")}
+
+
 def test_putin_links_to_his_full_name(seed_run):
     e = seed_run.entities.filter(pl.col("label") == "PER")
     full = e.filter(pl.col("text") == "Vladimir Putin")["doc_id"].unique().to_list()
