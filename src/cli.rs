@@ -104,6 +104,10 @@ struct RunArgs {
     /// Column holding the title (default: title, headline; else the first line).
     #[arg(long)]
     title_col: Option<String>,
+    /// Input columns to copy into the documents table as strings, e.g. outlet,date,url
+    /// (JSONL/CSV/TSV/Parquet; repeat or separate with commas).
+    #[arg(long = "keep-col", value_name = "COL", value_delimiter = ',')]
+    keep_cols: Vec<String>,
     /// No progress bar or summary.
     #[arg(short, long)]
     quiet: bool,
@@ -189,6 +193,7 @@ fn run(a: RunArgs) -> Result<i32> {
         text_col: a.text_col,
         id_col: a.id_col,
         title_col: a.title_col,
+        keep_cols: a.keep_cols,
     };
     // Fail fast on a missing input before loading models.
     if !input.path.exists() {

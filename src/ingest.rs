@@ -49,7 +49,24 @@ pub struct InputSpec {
     pub id_col: Option<String>,
     /// Column holding the title; auto-detected when `None`, else the first line of the text.
     pub title_col: Option<String>,
+    /// Columns (or JSON fields) copied as they are into the `documents` table, e.g. the
+    /// outlet, date or URL; table inputs only. Values are kept as strings.
+    #[serde(default)]
+    pub keep_cols: Vec<String>,
 }
+
+/// Columns of the `documents` table, which kept input columns may not shadow.
+pub const DOCUMENT_COLUMNS: [&str; 9] = [
+    "doc_id",
+    "source",
+    "title",
+    "text",
+    "n_chars",
+    "n_sentences",
+    "sentiment_mean",
+    "error",
+    "warning",
+];
 
 /// One document as read, before cleaning.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -64,6 +81,9 @@ pub struct RawDoc {
     pub warning: Option<String>,
     /// The document could not be read; `text` is empty.
     pub error: Option<String>,
+    /// Values of the kept columns ([`InputSpec::keep_cols`]), in that order; a row that
+    /// could not be read has none.
+    pub meta: Vec<Option<String>>,
 }
 
 impl RawDoc {
@@ -176,6 +196,7 @@ impl Corpus {
             });
         }
         let format = resolve_format(spec)?;
+        check_keep_cols(spec, format)?;
         let (inner, total): (Box<dyn Iterator<Item = RawDoc> + Send>, Option<usize>) = match format
         {
             Format::Txt | Format::Auto => {
@@ -285,6 +306,42 @@ impl Iterator for Corpus {
     }
 }
 
+/// Kept columns must come from a table and must not shadow a `documents` column.
+fn check_keep_cols(spec: &InputSpec, format: Format) -> Result<()> {
+    if spec.keep_cols.is_empty() {
+        return Ok(());
+    }
+    if matches!(format, Format::Txt | Format::Auto) {
+        return Err(Error::Option {
+            option: "keep_cols",
+            reason: format!(
+                "columns can only be kept from a table input (JSONL, CSV, TSV, Parquet); {} is \
+                 text files: join your metadata to the documents table on doc_id instead",
+                spec.path.display()
+            ),
+        });
+    }
+    let mut seen = HashSet::new();
+    for c in &spec.keep_cols {
+        if DOCUMENT_COLUMNS.contains(&c.as_str()) {
+            return Err(Error::Option {
+                option: "keep_cols",
+                reason: format!(
+                    "'{c}' is a column of the documents table already (use --id-col / \
+                     --title-col for ids and titles)"
+                ),
+            });
+        }
+        if !seen.insert(c) {
+            return Err(Error::Option {
+                option: "keep_cols",
+                reason: format!("'{c}' is named twice"),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn is_text_file(p: &Path) -> bool {
     matches!(
         p.extension()
@@ -340,7 +397,7 @@ fn read_text_file(root: &Path, path: &Path) -> RawDoc {
             title: None,
             text,
             warning,
-            error: None,
+            ..Default::default()
         },
         Err(reason) => RawDoc::failed(doc_id, source, reason),
     }
@@ -399,8 +456,7 @@ fn make_doc(
             source,
             title: title.filter(|s| !s.trim().is_empty()),
             text: t,
-            warning: None,
-            error: None,
+            ..Default::default()
         },
         Some(_) => RawDoc::failed(
             id.unwrap_or(fallback_id),
@@ -430,6 +486,16 @@ struct JsonlDocs {
     text_col: Option<String>,
     id_col: Option<String>,
     title_col: Option<String>,
+    keep_cols: Vec<String>,
+}
+
+/// A JSON value as a string: strings as they are, null as missing, others as JSON text.
+fn json_string(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Null => None,
+        other => Some(other.to_string()),
+    }
 }
 
 impl JsonlDocs {
@@ -443,6 +509,7 @@ impl JsonlDocs {
             text_col: spec.text_col.clone(),
             id_col: spec.id_col.clone(),
             title_col: spec.title_col.clone(),
+            keep_cols: spec.keep_cols.clone(),
         })
     }
 
@@ -464,11 +531,7 @@ impl JsonlDocs {
                 .map(|s| s.to_string())
                 .unwrap_or_default()
         });
-        let value = key.and_then(|k| obj.get(&k)).and_then(|v| match v {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Null => None,
-            other => Some(other.to_string()),
-        });
+        let value = key.and_then(|k| obj.get(&k)).and_then(json_string);
         (name, value)
     }
 }
@@ -528,7 +591,13 @@ impl Iterator for JsonlDocs {
             if title.is_some() && self.title_col.is_none() {
                 self.title_col = Some(title_name);
             }
-            return Some(make_doc(id, title, text, source, fallback, &text_name));
+            let mut doc = make_doc(id, title, text, source, fallback, &text_name);
+            doc.meta = self
+                .keep_cols
+                .iter()
+                .map(|k| obj.get(k).and_then(json_string))
+                .collect();
+            return Some(doc);
         }
     }
 }
@@ -543,6 +612,18 @@ struct CsvDocs {
     text_name: String,
     id_idx: Option<usize>,
     title_idx: Option<usize>,
+    keep_idx: Vec<usize>,
+}
+
+/// Positions of the kept columns; a name missing from the input is an error.
+fn keep_positions(spec: &InputSpec, available: &[String]) -> Result<Vec<usize>> {
+    spec.keep_cols
+        .iter()
+        .map(|c| {
+            pick_column(Some(c), &[], available, "kept", &spec.path, true)
+                .map(|i| i.unwrap_or_default())
+        })
+        .collect()
 }
 
 impl CsvDocs {
@@ -596,6 +677,7 @@ impl CsvDocs {
             text_idx,
             id_idx,
             title_idx,
+            keep_idx: keep_positions(spec, &headers)?,
         })
     }
 }
@@ -636,6 +718,12 @@ impl Iterator for CsvDocs {
                 {
                     doc.warning = Some("invalid UTF-8: bytes replaced with U+FFFD".into());
                 }
+                // CSV has no null: an empty cell is a missing value (as in polars' reader).
+                doc.meta = self
+                    .keep_idx
+                    .iter()
+                    .map(|&i| get(Some(i)).filter(|v| !v.is_empty()))
+                    .collect();
                 Some(doc)
             }
         }
@@ -649,10 +737,12 @@ struct ParquetDocs {
     n_rows: usize,
     offset: usize,
     slice: usize,
+    /// Columns read; `id_pos` / `title_pos` / `keep_pos` index into it (text is first).
     columns: Vec<String>,
     text_name: String,
-    has_id: bool,
-    has_title: bool,
+    id_pos: Option<usize>,
+    title_pos: Option<usize>,
+    keep_pos: Vec<usize>,
     buffer: std::vec::IntoIter<RawDoc>,
 }
 
@@ -695,9 +785,18 @@ impl ParquetDocs {
             p,
             false,
         )?;
+        let keep = keep_positions(spec, &names)?;
         let mut columns = vec![names[text].clone()];
-        columns.extend(id.map(|i| names[i].clone()));
-        columns.extend(title.map(|i| names[i].clone()));
+        let mut position = |i: usize| match columns.iter().position(|c| *c == names[i]) {
+            Some(p) => p,
+            None => {
+                columns.push(names[i].clone());
+                columns.len() - 1
+            }
+        };
+        let id_pos = id.map(&mut position);
+        let title_pos = title.map(&mut position);
+        let keep_pos: Vec<usize> = keep.into_iter().map(&mut position).collect();
         Ok(ParquetDocs {
             path: p.clone(),
             stem: file_stem(p),
@@ -706,8 +805,9 @@ impl ParquetDocs {
             slice: Self::SLICE_ROWS,
             text_name: names[text].clone(),
             columns,
-            has_id: id.is_some(),
-            has_title: title.is_some(),
+            id_pos,
+            title_pos,
+            keep_pos,
             buffer: Vec::new().into_iter(),
         })
     }
@@ -727,16 +827,17 @@ impl ParquetDocs {
         };
         let texts = as_strings(&self.columns[0])?;
         let n = texts.len();
-        let ids = if self.has_id {
-            as_strings(&self.columns[1])?
-        } else {
-            vec![None; n]
+        let optional = |pos: Option<usize>| match pos {
+            Some(p) => as_strings(&self.columns[p]),
+            None => Ok(vec![None; n]),
         };
-        let titles = if self.has_title {
-            as_strings(&self.columns[if self.has_id { 2 } else { 1 }])?
-        } else {
-            vec![None; n]
-        };
+        let ids = optional(self.id_pos)?;
+        let titles = optional(self.title_pos)?;
+        let kept = self
+            .keep_pos
+            .iter()
+            .map(|&p| as_strings(&self.columns[p]))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
         Ok(texts
             .into_iter()
             .zip(ids)
@@ -744,14 +845,19 @@ impl ParquetDocs {
             .enumerate()
             .map(|(i, ((text, id), title))| {
                 let row = self.offset + i + 1;
-                make_doc(
+                let mut doc = make_doc(
                     id,
                     title,
                     text,
                     format!("{}#row{row}", self.path.display()),
                     format!("{}-row{row}", self.stem),
                     &self.text_name,
-                )
+                );
+                doc.meta = kept
+                    .iter()
+                    .map(|col| col.get(i).cloned().flatten())
+                    .collect();
+                doc
             })
             .collect())
     }
@@ -917,5 +1023,91 @@ mod tests {
         assert_eq!(docs[n - 1].doc_id, (n - 1).to_string());
         assert_eq!(docs[n - 1].text, format!("Doc number {}.", n - 1));
         assert!(docs[3].error.is_some());
+    }
+
+    fn keep(path: &Path, cols: &[&str]) -> InputSpec {
+        InputSpec {
+            path: path.to_path_buf(),
+            keep_cols: cols.iter().map(|c| c.to_string()).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn metas(spec: &InputSpec) -> Vec<Vec<Option<String>>> {
+        Corpus::open(spec).expect("open").map(|d| d.meta).collect()
+    }
+
+    #[test]
+    fn kept_columns_from_jsonl_csv_and_parquet() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let p = write(
+            dir.path(),
+            "c.jsonl",
+            b"{\"text\": \"A.\", \"outlet\": \"Tass\", \"year\": 2022}\n{\"text\": \"B.\", \"outlet\": null}\nnot json\n",
+        );
+        assert_eq!(
+            metas(&keep(&p, &["outlet", "year"])),
+            [
+                vec![Some("Tass".into()), Some("2022".into())],
+                vec![None, None],
+                vec![],
+            ]
+        );
+        let p = write(
+            dir.path(),
+            "c.csv",
+            b"outlet,text,date\nNHK,Tokyo spoke.,2022-03-01\nTass,Moscow replied.,\n",
+        );
+        assert_eq!(
+            metas(&keep(&p, &["date", "outlet"])),
+            [
+                vec![Some("2022-03-01".into()), Some("NHK".into())],
+                vec![None, Some("Tass".into())],
+            ]
+        );
+        let err = Corpus::open(&keep(&p, &["url"])).expect_err("missing column");
+        assert!(
+            err.to_string()
+                .contains("no kept column 'url'; columns are: outlet, text, date"),
+            "{err}"
+        );
+        // Parquet: a kept column may also be the id column; non-strings become strings.
+        let p = dir.path().join("c.parquet");
+        let mut df = df!(
+            "text" => ["One.", "Two."],
+            "title" => [Some("T1"), None],
+            "year" => [2021i64, 2022],
+        )
+        .expect("df");
+        ParquetWriter::new(File::create(&p).expect("create"))
+            .finish(&mut df)
+            .expect("write");
+        let mut s = keep(&p, &["year", "title2"]);
+        let err = Corpus::open(&s).expect_err("missing column");
+        assert!(err.to_string().contains("'title2'"), "{err}");
+        s.keep_cols = vec!["year".into()];
+        s.id_col = Some("year".into());
+        let docs: Vec<RawDoc> = Corpus::open(&s).expect("open").collect();
+        assert_eq!(docs[0].title.as_deref(), Some("T1"));
+        assert_eq!(docs[1].doc_id, "2022");
+        assert_eq!(docs[1].meta, [Some("2022".into())]);
+    }
+
+    #[test]
+    fn kept_columns_need_a_table_and_new_names() {
+        let dir = tempfile::tempdir().expect("tmp");
+        write(dir.path(), "a.txt", b"Text.");
+        let err = Corpus::open(&keep(dir.path(), &["outlet"])).expect_err("txt");
+        assert!(err.to_string().contains("table input"), "{err}");
+        let p = write(dir.path(), "c.csv", b"text,title\nA.,T\n");
+        let err = Corpus::open(&keep(&p, &["title"])).expect_err("reserved");
+        assert!(
+            err.to_string()
+                .contains("'title' is a column of the documents table"),
+            "{err}"
+        );
+        let p = write(dir.path(), "d.csv", b"text,x\nA.,1\n");
+        let err = Corpus::open(&keep(&p, &["x", "x"])).expect_err("twice");
+        assert!(err.to_string().contains("named twice"), "{err}");
     }
 }

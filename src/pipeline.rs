@@ -317,7 +317,7 @@ impl Pipeline {
         }
         let t = Instant::now();
         index.resolve();
-        let tables = rows.into_tables(&index)?;
+        let tables = rows.into_tables(&index, &[])?;
         timings.link += t.elapsed().as_secs_f64();
         timings.total = start.elapsed().as_secs_f64();
         Ok((tables, timings))
@@ -333,7 +333,7 @@ impl Pipeline {
         let start = Instant::now();
         let mut corpus = Corpus::open(input)?;
         let total = corpus.total();
-        let mut sink = TableSink::create(out)?;
+        let mut sink = TableSink::create(out, &input.keep_cols)?;
         let mut timings = Timings::default();
         let mut counts = Counts::default();
         let mut errors = Vec::new();
@@ -534,6 +534,7 @@ fn push_rows(rows: &mut Rows, p: Prepared, outs: Vec<SentenceOutput>, linker: &L
     );
     rows.doc.error.push(p.error);
     rows.doc.warning.push(p.raw.warning);
+    rows.doc.meta.push(p.raw.meta);
 }
 
 /// What a run did.
@@ -633,5 +634,43 @@ mod tests {
         .expect("json");
         assert_eq!(manifest["counts"]["documents"], 3);
         assert_eq!(manifest["errors"][0]["doc_id"], "b");
+    }
+
+    #[test]
+    fn kept_columns_reach_the_documents_table_across_chunks_and_bad_rows() {
+        let m = tempfile::tempdir().expect("tmp");
+        let pipe = tiny_pipeline(m.path());
+        let input = tempfile::tempdir().expect("tmp");
+        let csv = input.path().join("c.csv");
+        std::fs::write(
+            &csv,
+            "id,outlet,text,date\n1,NHK,Tokyo protested.,2022-03-01\n2,Tass,,2022-03-02\n\
+             3,Tass,Moscow replied. Talks stalled.,\n",
+        )
+        .expect("w");
+        let out = tempfile::tempdir().expect("tmp");
+        let spec = InputSpec {
+            path: csv,
+            keep_cols: vec!["outlet".into(), "date".into()],
+            ..Default::default()
+        };
+        let s = pipe.run(&spec, out.path(), &mut |_| ()).expect("run");
+        assert_eq!(s.counts.failed_documents, 1, "the row without text");
+        let docs = crate::sink::read_table(out.path(), "documents").expect("docs");
+        let names: Vec<&str> = docs.get_column_names().iter().map(|c| c.as_str()).collect();
+        assert_eq!(names[names.len() - 2..], ["outlet", "date"]);
+        let col = |c: &str| -> Vec<Option<String>> {
+            docs.column(c)
+                .expect("c")
+                .str()
+                .expect("s")
+                .iter()
+                .map(|v| v.map(str::to_owned))
+                .collect()
+        };
+        let some = |v: &str| Some(v.to_string());
+        assert_eq!(col("doc_id"), [some("1"), some("2"), some("3")]);
+        assert_eq!(col("outlet"), [some("NHK"), some("Tass"), some("Tass")]);
+        assert_eq!(col("date"), [some("2022-03-01"), some("2022-03-02"), None]);
     }
 }

@@ -215,7 +215,7 @@ fn predict(
 
 /// Analyse a corpus on disk and write the tables; returns the manifest as JSON.
 #[pyfunction]
-#[pyo3(signature = (input, output, format="auto", text_col=None, id_col=None, title_col=None, sentiment_model=None, ner_model=None, device="cpu", batch_size=32, max_window=256, threads=None, chunk_size=256, drop_patterns=Vec::new(), aliases=None))]
+#[pyo3(signature = (input, output, format="auto", text_col=None, id_col=None, title_col=None, keep_cols=Vec::new(), sentiment_model=None, ner_model=None, device="cpu", batch_size=32, max_window=256, threads=None, chunk_size=256, drop_patterns=Vec::new(), aliases=None))]
 #[allow(clippy::too_many_arguments)]
 fn run(
     py: Python<'_>,
@@ -225,6 +225,7 @@ fn run(
     text_col: Option<String>,
     id_col: Option<String>,
     title_col: Option<String>,
+    keep_cols: Vec<String>,
     sentiment_model: Option<&str>,
     ner_model: Option<&str>,
     device: &str,
@@ -254,6 +255,7 @@ fn run(
         text_col,
         id_col,
         title_col,
+        keep_cols,
     };
     py.detach(move || -> Result<String, Error> {
         if !spec.path.exists() {

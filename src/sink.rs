@@ -47,6 +47,8 @@ pub struct DocRows {
     pub sentiment_mean: Vec<Option<f64>>,
     pub error: Vec<Option<String>>,
     pub warning: Vec<Option<String>>,
+    /// Per document, the values of the kept input columns (see `InputSpec::keep_cols`).
+    pub meta: Vec<Vec<Option<String>>>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -117,20 +119,37 @@ impl Rows {
         macro_rules! ext {
             ($t:ident: $($f:ident),+) => { $( self.$t.$f.extend(o.$t.$f); )+ };
         }
-        ext!(doc: doc_id, source, title, text, n_chars, n_sentences, sentiment_mean, error, warning);
+        ext!(doc: doc_id, source, title, text, n_chars, n_sentences, sentiment_mean, error, warning,
+             meta);
         ext!(sent: doc_id, sent_idx, start, end, text, sentiment_label, sentiment_score, polarity);
         ext!(ent: doc_id, sent_idx, start, end, text, label, score, name, ent_label, from_table,
              polarity, sentiment);
     }
 
-    /// The documents and sentences frames.
-    fn doc_sent_frames(d: DocRows, s: SentRows) -> Result<[DataFrame; 2]> {
-        let documents = df!(
+    /// The documents and sentences frames; `kept` names the kept input columns, appended
+    /// to `documents` as string columns.
+    fn doc_sent_frames(d: DocRows, s: SentRows, kept: &[String]) -> Result<[DataFrame; 2]> {
+        let meta: Vec<Column> = kept
+            .iter()
+            .enumerate()
+            .map(|(j, name)| {
+                let values: Vec<Option<String>> = d
+                    .meta
+                    .iter()
+                    .map(|row| row.get(j).cloned().flatten())
+                    .collect();
+                Column::new(name.as_str().into(), values)
+            })
+            .collect();
+        let mut documents = df!(
             "doc_id" => d.doc_id, "source" => d.source, "title" => d.title, "text" => d.text,
             "n_chars" => d.n_chars, "n_sentences" => d.n_sentences,
             "sentiment_mean" => d.sentiment_mean, "error" => d.error, "warning" => d.warning,
         )
         .map_err(table_err("documents"))?;
+        documents
+            .hstack_mut(&meta)
+            .map_err(table_err("documents"))?;
         let sentences = df!(
             "doc_id" => s.doc_id, "sent_idx" => s.sent_idx, "start" => s.start, "end" => s.end,
             "text" => s.text, "sentiment_label" => s.sentiment_label,
@@ -141,9 +160,9 @@ impl Rows {
     }
 
     /// Build all tables of an in-memory analysis; `index` must have observed these rows.
-    pub fn into_tables(self, index: &CorpusIndex) -> Result<Tables> {
+    pub fn into_tables(self, index: &CorpusIndex, kept: &[String]) -> Result<Tables> {
         let Rows { doc, sent, ent } = self;
-        let [documents, sentences] = Self::doc_sent_frames(doc, sent)?;
+        let [documents, sentences] = Self::doc_sent_frames(doc, sent, kept)?;
         let mut agg = Aggregator::default();
         let entities = link_entities(&ent, index, &mut agg)?;
         let (stats, cooc, variants) = agg.finish();
@@ -330,6 +349,7 @@ impl TableFile {
 /// analysis tables. Nothing appears under a final name until the run has finished.
 pub struct TableSink {
     dir: PathBuf,
+    kept: Vec<String>,
     documents: TableFile,
     sentences: TableFile,
     spill: TableFile,
@@ -361,14 +381,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 impl TableSink {
-    /// Create the output folder (if needed) and open the temporary table files.
-    pub fn create(dir: &Path) -> Result<Self> {
+    /// Create the output folder (if needed) and open the temporary table files; `kept`
+    /// names the input columns kept in `documents`.
+    pub fn create(dir: &Path, kept: &[String]) -> Result<Self> {
         std::fs::create_dir_all(dir)
             .map_err(|e| Error::io("cannot create output folder", dir, e))?;
-        let [d, s] = Rows::doc_sent_frames(DocRows::default(), SentRows::default())?;
+        let [d, s] = Rows::doc_sent_frames(DocRows::default(), SentRows::default(), kept)?;
         let spill = EntRows::default().spill_frame()?;
         Ok(TableSink {
             dir: dir.to_path_buf(),
+            kept: kept.to_vec(),
             documents: TableFile::create(dir, "documents", d.schema())?,
             sentences: TableFile::create(dir, "sentences", s.schema())?,
             spill: TableFile::create(dir, "entities-spill", spill.schema())?,
@@ -378,7 +400,7 @@ impl TableSink {
     /// Append a chunk's rows to the tables.
     pub fn write(&mut self, rows: Rows) -> Result<()> {
         let Rows { doc, sent, ent } = rows;
-        let [d, s] = Rows::doc_sent_frames(doc, sent)?;
+        let [d, s] = Rows::doc_sent_frames(doc, sent, &self.kept)?;
         self.documents.write(&d)?;
         self.sentences.write(&s)?;
         self.spill.write(&ent.spill_frame()?)
@@ -483,7 +505,7 @@ mod tests {
     #[test]
     fn chunks_become_one_file_per_table_and_no_temp_files_remain() {
         let dir = tempfile::tempdir().expect("tmp");
-        let mut sink = TableSink::create(dir.path()).expect("sink");
+        let mut sink = TableSink::create(dir.path(), &[]).expect("sink");
         sink.write(rows("a", 3)).expect("w1");
         sink.write(Rows::default()).expect("empty chunk");
         sink.write(rows("b", 5)).expect("w2");
@@ -512,7 +534,7 @@ mod tests {
     fn dropped_sink_leaves_nothing_behind() {
         let dir = tempfile::tempdir().expect("tmp");
         {
-            let mut sink = TableSink::create(dir.path()).expect("sink");
+            let mut sink = TableSink::create(dir.path(), &[]).expect("sink");
             sink.write(rows("a", 3)).expect("w1");
         }
         assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 0);

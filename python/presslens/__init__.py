@@ -136,6 +136,7 @@ def run(
     text_col: str | None = None,
     id_col: str | None = None,
     title_col: str | None = None,
+    keep_cols: Sequence[str] = (),
     sentiment_model: str | os.PathLike | None = None,
     ner_model: str | os.PathLike | None = None,
     device: str = "cpu",
@@ -147,7 +148,10 @@ def run(
     aliases: str | os.PathLike | None = None,
 ) -> dict:
     """Analyse a corpus on disk (like ``presslens run``) and write Parquet tables into
-    ``output``. Returns the run's manifest (counts, timings, models, per-document errors)."""
+    ``output``. Returns the run's manifest (counts, timings, models, per-document errors).
+
+    ``keep_cols``: columns of a table input (JSONL, CSV, TSV, Parquet) copied into the
+    ``documents`` table as strings, e.g. ``["outlet", "date"]``, to group results by."""
     manifest = _run(
         Path(input),
         Path(output),
@@ -155,6 +159,7 @@ def run(
         text_col=text_col,
         id_col=id_col,
         title_col=title_col,
+        keep_cols=list(keep_cols),
         sentiment_model=None if sentiment_model is None else str(sentiment_model),
         ner_model=None if ner_model is None else str(ner_model),
         device=device,

@@ -1,6 +1,7 @@
 """Type stubs of the compiled core (presslens._presslens)."""
 
 import os
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -42,6 +43,7 @@ def run(
     text_col: str | None = None,
     id_col: str | None = None,
     title_col: str | None = None,
+    keep_cols: Sequence[str] = ...,
     sentiment_model: str | None = None,
     ner_model: str | None = None,
     device: str = "cpu",

@@ -8,13 +8,16 @@ notebook ``notebooks/seed_analysis.ipynb`` and the HTML report use the same func
 Views: sentiment along each article, mean polarity per article, top entities per article,
 how each document names an entity (``name_variants``), entity sentiment per document, and
 entity co-occurrence. Views stay bounded on large corpora: the per-document views show the
-documents with the most sentences (``max_docs``), and the report says so.
+documents with the most sentences (``max_docs``), and the report says so. With ``by`` (a
+``documents`` column such as ``outlet``, kept from the input or joined with
+:func:`with_metadata`) they compare groups of articles instead.
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import difflib
 import html
 import io
@@ -22,7 +25,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +45,7 @@ __all__ = [
     "resolve_entities",
     "sentiment_arcs",
     "top_entities",
+    "with_metadata",
     "write_report",
 ]
 
@@ -56,7 +60,7 @@ can both come out negative or positive for reasons unrelated to the dispute. Pol
 P(positive) − P(negative) per sentence, not calibrated.</li>
 <li><b>Entity sentiment is sentence sentiment.</b> An entity's polarity is the mean polarity of
 the sentences that mention it; it does not say what the sentence says <i>about</i> that entity.
-Means over a handful of mentions (see <i>n</i>) are noise.</li>
+Means over a handful of sentences (see <i>n</i>) are noise.</li>
 <li><b>NER is uncased and trained on 1996 Reuters news (CoNLL-2003)</b>: expect missed or
 mistyped names (about 86 F1 on the CoNLL test set), nationality adjectives as MISC
 ("Russian"), and metonymy counted as places ("Tokyo" for the Japanese government).</li>
@@ -100,6 +104,107 @@ def _largest_docs(run: Analysis, max_docs: int) -> list[str]:
     docs = run.documents.filter(pl.col("error").is_null()).with_row_index("_order")
     top = docs.sort(["n_sentences", "_order"], descending=[True, False]).head(max_docs)
     return top.sort("_order")["doc_id"].to_list()
+
+
+@dataclass(frozen=True)
+class _Units:
+    """What the per-document views compare: the articles themselves, or groups of articles
+    sharing a value of a ``documents`` column (``by``, e.g. the outlet)."""
+
+    key: str  # column name of the unit in the views' tables: "doc_id" or the column
+    noun: str  # "article" or the column name
+    doc_unit: pl.DataFrame  # doc_id -> unit, for the documents taking part
+    order: list[str]  # units shown, in order
+    labeler: Callable[[str, int], str]  # (unit, width) -> label
+
+    def label(self, unit: str, width: int) -> str:
+        return self.labeler(unit, width)
+
+    def attach(self, df: pl.DataFrame) -> pl.DataFrame:
+        """``df`` (with ``doc_id``) restricted to the units shown, with a ``unit`` column."""
+        return df.join(self.doc_unit, on="doc_id", how="inner").filter(
+            pl.col("unit").is_in(self.order)
+        )
+
+
+NO_VALUE = "(none)"
+
+
+def _check_by(run: Analysis, by: str) -> None:
+    if by not in run.documents.columns:
+        raise ValueError(
+            f"no column {by!r} in the documents table (columns: "
+            f"{', '.join(run.documents.columns)}); keep one with `presslens run --keep-col "
+            f"{by}` or join one with `presslens report --meta FILE`"
+        )
+
+
+def _units(run: Analysis, by: str | None, max_docs: int) -> _Units:
+    if by is None:
+        docs = _largest_docs(run, max_docs)
+        return _Units(
+            "doc_id",
+            "article",
+            pl.DataFrame(
+                {"doc_id": docs, "unit": docs}, schema={"doc_id": pl.String, "unit": pl.String}
+            ),
+            docs,
+            lambda unit, width: doc_labels(run, width).get(unit, unit),
+        )
+    _check_by(run, by)
+    docs = run.documents.filter(pl.col("error").is_null()).select(
+        "doc_id",
+        pl.col(by).cast(pl.String).fill_null(NO_VALUE).alias("unit"),
+        "n_sentences",
+    )
+    sizes = (
+        docs.group_by("unit")
+        .agg(pl.col("n_sentences").sum(), pl.len().alias("docs"))
+        .sort(["n_sentences", "unit"], descending=[True, False])
+        .head(max_docs)
+    )
+    n_docs = {u: n for u, _, n in sizes.iter_rows()}
+
+    def label(unit: str, width: int) -> str:
+        n = n_docs.get(unit, 0)
+        return f"{_shorten(unit, width)} ({n} doc{'s' if n != 1 else ''})"
+
+    return _Units(by, by, docs.select("doc_id", "unit"), sorted(n_docs), label)
+
+
+def with_metadata(run: Analysis, path: str | os.PathLike) -> Analysis:
+    """``run`` with the columns of a metadata table joined to ``documents`` on ``doc_id``.
+
+    ``path``: CSV, TSV, JSONL or Parquet with a ``doc_id`` column (for a folder of text
+    files, the file name without extension) and e.g. ``outlet``, ``date``, ``stance``.
+    """
+    p = Path(path)
+    readers = {
+        ".csv": lambda: pl.read_csv(p, infer_schema=False),
+        ".tsv": lambda: pl.read_csv(p, separator="\t", infer_schema=False),
+        ".jsonl": lambda: pl.read_ndjson(p),
+        ".ndjson": lambda: pl.read_ndjson(p),
+        ".parquet": lambda: pl.read_parquet(p),
+    }
+    read = readers.get(p.suffix.lower())
+    if read is None:
+        raise ValueError(f"{p}: metadata must be .csv, .tsv, .jsonl or .parquet")
+    try:
+        meta = read()
+    except (OSError, pl.exceptions.PolarsError) as e:
+        raise ValueError(f"{p}: cannot read metadata: {e}") from e
+    if "doc_id" not in meta.columns:
+        cols = ", ".join(meta.columns)
+        raise ValueError(f"{p}: metadata needs a doc_id column (columns: {cols})")
+    clash = [c for c in meta.columns if c != "doc_id" and c in run.documents.columns]
+    if clash:
+        raise ValueError(f"{p}: columns {', '.join(clash)} are already in the documents table")
+    meta = meta.with_columns(pl.col("doc_id").cast(pl.String))
+    dup = meta.filter(pl.col("doc_id").is_duplicated())["doc_id"].unique().sort().to_list()
+    if dup:
+        raise ValueError(f"{p}: doc_id repeated: {', '.join(dup[:5])}")
+    documents = run.documents.join(meta, on="doc_id", how="left", maintain_order="left")
+    return dataclasses.replace(run, documents=documents)
 
 
 def _corpus_stats(run: Analysis) -> pl.DataFrame:
@@ -193,10 +298,17 @@ def _heatmap(
 # --------------------------------------------------------------------------- views
 
 
-def sentiment_arcs(run: Analysis, *, max_docs: int = 12, window: int = 5) -> View:
-    """Polarity of each sentence along each article, with a centred rolling mean."""
+def sentiment_arcs(
+    run: Analysis, *, max_docs: int = 12, window: int = 5, by: str | None = None
+) -> View:
+    """Polarity of each sentence along each article, with a centred rolling mean (titles
+    prefixed with the article's ``by`` value when given)."""
     docs = _largest_docs(run, max_docs)
     labels = doc_labels(run, width=70)
+    if by is not None:
+        _check_by(run, by)
+        group = dict(run.documents.select("doc_id", pl.col(by).cast(pl.String)).iter_rows())
+        labels = {d: f"[{group.get(d) or NO_VALUE}] {lab}" for d, lab in labels.items()}
     sents = run.sentences.filter(pl.col("doc_id").is_in(docs) & pl.col("polarity").is_not_null())
     fig = Figure(figsize=(9.5, 1.55 * max(1, len(docs)) + 0.6))
     axes = fig.subplots(max(1, len(docs)), 1, sharey=True, squeeze=False)[:, 0]
@@ -233,25 +345,28 @@ def sentiment_arcs(run: Analysis, *, max_docs: int = 12, window: int = 5) -> Vie
     return View("Sentiment along each article", text, table, fig)
 
 
-def mean_polarity(run: Analysis) -> View:
-    """Mean sentence polarity per article, with ± one standard error."""
+def mean_polarity(run: Analysis, *, by: str | None = None) -> View:
+    """Mean sentence polarity per article (or per value of the ``by`` column), ± one
+    standard error."""
+    units = _units(run, by, max_docs=sys.maxsize)
+    key = units.key
     stats = (
-        run.sentences.filter(pl.col("polarity").is_not_null())
-        .group_by("doc_id")
+        units.attach(run.sentences.filter(pl.col("polarity").is_not_null()))
+        .group_by("unit")
         .agg(
             pl.col("polarity").mean().alias("mean_polarity"),
             (pl.col("polarity").std() / pl.len().sqrt()).fill_null(0.0).alias("std_error"),
             pl.len().alias("sentences"),
+            pl.col("doc_id").n_unique().alias("documents"),
         )
         .sort("mean_polarity")
     )
-    labels = doc_labels(run)
     if stats.height <= 40:
         fig = Figure(figsize=(8.5, 0.42 * stats.height + 1.4))
         ax = fig.add_subplot()
         y = stats["mean_polarity"].to_list()
         ax.barh(
-            [labels.get(d, d) for d in stats["doc_id"]],
+            [units.label(u, 38) for u in stats["unit"]],
             y,
             xerr=stats["std_error"].to_list(),
             color=[POS if v >= 0 else NEG for v in y],
@@ -266,59 +381,64 @@ def mean_polarity(run: Analysis) -> View:
         fig = Figure(figsize=(8.5, 3.2))
         ax = fig.add_subplot()
         ax.hist(stats["mean_polarity"].to_list(), bins=40, range=(-1, 1), color=NEUTRAL)
-        ax.set_xlabel("mean sentence polarity per document", fontsize=8)
-        ax.set_ylabel("documents", fontsize=8)
+        ax.set_xlabel(f"mean sentence polarity per {units.noun}", fontsize=8)
+        ax.set_ylabel(f"{units.noun}s", fontsize=8)
     fig.tight_layout()
+    pooled = "" if by is None else " (all sentences of its articles pooled)"
     text = (
-        "The mean polarity of each article's sentences. Error bars are one standard error: "
-        "bars whose error bars overlap are not clearly different in tone."
+        f"The mean polarity of each {units.noun}'s sentences{pooled}. Error bars are one "
+        "standard error: bars whose error bars overlap are not clearly different in tone."
     )
-    table = stats.with_columns(pl.col("mean_polarity", "std_error").round(3)).sort("doc_id")
-    return View("Mean polarity per article", text, table, fig)
+    table = (
+        stats.with_columns(pl.col("mean_polarity", "std_error").round(3))
+        .rename({"unit": key})
+        .sort(key)
+    )
+    if by is None:
+        table = table.drop("documents")
+    return View(f"Mean polarity per {units.noun}", text, table, fig)
 
 
-def top_entities(run: Analysis, *, n: int = 8, max_docs: int = 12) -> View:
-    """The most mentioned entities of each article."""
-    docs = _largest_docs(run, max_docs)
-    per_doc = (
-        run.entity_stats.filter((pl.col("scope") == "document") & pl.col("doc_id").is_in(docs))
-        .sort(["doc_id", "mentions", "entity"], descending=[False, True, False])
-        .group_by("doc_id", maintain_order=True)
+def top_entities(run: Analysis, *, n: int = 8, max_docs: int = 12, by: str | None = None) -> View:
+    """The most mentioned entities of each article (or value of the ``by`` column)."""
+    units = _units(run, by, max_docs)
+    counts_df = (
+        units.attach(run.entity_stats.filter(pl.col("scope") == "document"))
+        .group_by("unit", "entity", "label")
+        .agg(pl.col("mentions").sum())
+    )
+    per_unit = (
+        counts_df.sort(["unit", "mentions", "entity"], descending=[False, True, False])
+        .group_by("unit", maintain_order=True)
         .head(n)
     )
     table = (
-        per_doc.with_columns(
+        per_unit.with_columns(
             pl.format("{} {} ({})", pl.col("entity"), pl.col("label"), pl.col("mentions")).alias(
                 "item"
             ),
-            pl.int_range(pl.len()).over("doc_id").add(1).alias("rank"),
+            pl.int_range(pl.len()).over("unit").add(1).alias("rank"),
         )
-        .select("doc_id", "rank", "item")
-        .pivot(on="doc_id", index="rank", values="item")
+        .select("unit", "rank", "item")
+        .pivot(on="unit", index="rank", values="item")
     )
-    # A heatmap of the corpus' top entities against documents.
+    # A heatmap of the corpus' top entities against the units.
     top = (
         _corpus_stats(run)
         .sort(["mentions", "entity"], descending=[True, False])
         .head(15)
         .select("entity", "label")
     )
-    counts = {
-        (e, lab, d): m
-        for e, lab, d, m in run.entity_stats.filter(pl.col("scope") == "document")
-        .select("entity", "label", "doc_id", "mentions")
-        .iter_rows()
-    }
-    labels = doc_labels(run, width=24)
-    values = [[counts.get((e, lab, d)) for d in docs] for e, lab in top.iter_rows()]
+    counts = {(e, lab, u): m for u, e, lab, m in counts_df.iter_rows()}
+    values = [[counts.get((e, lab, u)) for u in units.order] for e, lab in top.iter_rows()]
     notes = [[str(v) if v else "" for v in row] for row in values]
     fig = None
-    if top.height and docs:
+    if top.height and units.order:
         vmax = max((v for row in values for v in row if v), default=1)
         fig = _heatmap(
             values,
             [f"{e} ({lab})" for e, lab in top.iter_rows()],
-            [labels[d] for d in docs],
+            [units.label(u, 24) for u in units.order],
             notes,
             cmap="Greens",
             vmin=0,
@@ -326,11 +446,11 @@ def top_entities(run: Analysis, *, n: int = 8, max_docs: int = 12) -> View:
             colorbar="mentions",
         )
     text = (
-        f"The table lists the {n} most mentioned entities of each article (label, mentions). "
-        "The heatmap counts the corpus' 15 most mentioned entities in each article: "
-        "who and what each outlet talks about."
+        f"The table lists the {n} most mentioned entities of each {units.noun} (label, "
+        f"mentions). The heatmap counts the corpus' 15 most mentioned entities in each "
+        f"{units.noun}: who and what each outlet talks about."
     )
-    return View("Top entities per article", text, table, fig)
+    return View(f"Top entities per {units.noun}", text, table, fig)
 
 
 def _variant_entities(run: Analysis, n: int) -> list[str]:
@@ -348,40 +468,38 @@ def _variant_entities(run: Analysis, n: int) -> list[str]:
 
 
 def name_variants(
-    run: Analysis, entities: Sequence[str] | None = None, *, max_docs: int = 12
+    run: Analysis,
+    entities: Sequence[str] | None = None,
+    *,
+    max_docs: int = 12,
+    by: str | None = None,
 ) -> View:
-    """How each document names an entity: surface forms × documents, with counts.
+    """How each article (or value of the ``by`` column) names an entity: surface forms ×
+    articles, with counts.
 
     ``entities`` default to the entity with the most distinct surface forms used in at least
     two documents (with the seed alias table: the Kuril Islands).
     """
     chosen = list(entities) if entities else _variant_entities(run, 1)
-    docs = _largest_docs(run, max_docs)
-    nv = run.name_variants.filter(pl.col("entity").is_in(chosen) & pl.col("doc_id").is_in(docs))
+    units = _units(run, by, max_docs)
+    nv = units.attach(run.name_variants.filter(pl.col("entity").is_in(chosen)))
+    counts_df = nv.group_by("entity", "surface", "unit").agg(pl.col("mentions").sum())
     table = (
-        nv.group_by("entity", "surface", "doc_id")
-        .agg(pl.col("mentions").sum())
-        .sort("doc_id")
-        .pivot(on="doc_id", index=["entity", "surface"], values="mentions")
+        counts_df.sort("unit")
+        .pivot(on="unit", index=["entity", "surface"], values="mentions")
         .sort(["entity", "surface"])
     )
     fig = None
     if nv.height:
-        present = [d for d in docs if d in set(nv["doc_id"].to_list())]
+        present = [u for u in units.order if u in set(nv["unit"].to_list())]
         rows = table.select("entity", "surface").rows()
-        values = [
-            [
-                table.filter((pl.col("entity") == e) & (pl.col("surface") == s))[d][0]
-                for d in present
-            ]
-            for e, s in rows
-        ]
-        labels = doc_labels(run, width=24)
+        counts = {(e, sf, u): m for e, sf, u, m in counts_df.iter_rows()}
+        values = [[counts.get((e, sf, u)) for u in present] for e, sf in rows]
         vmax = max((v for row in values for v in row if v), default=1)
         fig = _heatmap(
             values,
-            [s if len(chosen) == 1 else f"{s} → {e}" for e, s in rows],
-            [labels[d] for d in present],
+            [sf if len(chosen) == 1 else f"{sf} → {e}" for e, sf in rows],
+            [units.label(u, 24) for u in present],
             [[str(v) if v else "" for v in row] for row in values],
             cmap="Purples",
             vmin=0,
@@ -390,47 +508,60 @@ def name_variants(
         )
     others = _variant_entities(run, 10)
     text = (
-        f"The names each article uses for {', '.join(chosen) or 'no entity'} (linked to one "
-        "entity by the alias table and the linking rules; the surface form is what the article "
-        "wrote). The choice of name is itself a stance marker. Other entities named in several "
-        f"ways: {', '.join(o for o in others if o not in chosen) or 'none'}."
+        f"The names each {units.noun} uses for {', '.join(chosen) or 'no entity'} (linked to "
+        "one entity by the alias table and the linking rules; the surface form is what the "
+        "article wrote). The choice of name is itself a stance marker. Other entities named "
+        f"in several ways: {', '.join(o for o in others if o not in chosen) or 'none'}."
     )
-    return View("How each article names it", text, table, fig)
+    return View(f"How each {units.noun} names it", text, table, fig)
 
 
 def entity_sentiment(
-    run: Analysis, entities: Sequence[str] | None = None, *, max_docs: int = 12
+    run: Analysis,
+    entities: Sequence[str] | None = None,
+    *,
+    max_docs: int = 12,
+    by: str | None = None,
 ) -> View:
-    """Mean polarity of the sentences mentioning each entity, per document."""
+    """Mean polarity of the sentences mentioning each entity, per article (or value of the
+    ``by`` column)."""
     chosen = list(entities) if entities else _default_entities(run)
-    docs = _largest_docs(run, max_docs)
-    per_doc = (
-        run.entity_stats.filter(
-            (pl.col("scope") == "document")
-            & pl.col("entity").is_in(chosen)
-            & pl.col("doc_id").is_in(docs)
+    units = _units(run, by, max_docs)
+    per_unit = (
+        units.attach(
+            run.entity_stats.filter(
+                (pl.col("scope") == "document")
+                & pl.col("entity").is_in(chosen)
+                & pl.col("mean_polarity").is_not_null()
+            )
         )
-        # An entity tagged with two labels in one document: weight the means by mentions.
-        .group_by("doc_id", "entity")
+        # Pool documents (and an entity tagged with two labels): the means are over
+        # sentences, so weight them by sentences.
+        .group_by("unit", "entity")
         .agg(
-            ((pl.col("mean_polarity") * pl.col("mentions")).sum() / pl.col("mentions").sum()).alias(
-                "mean_polarity"
-            ),
-            pl.col("mentions").sum(),
+            (
+                (pl.col("mean_polarity") * pl.col("sentences")).sum()
+                / pl.col("sentences").sum()
+            ).alias("mean_polarity"),
+            pl.col("sentences").sum(),
         )
     )
-    look = {(d, e): (p, m) for d, e, p, m in per_doc.iter_rows()}
-    labels = doc_labels(run, width=40)
-    values = [[look.get((d, e), (None, 0))[0] for e in chosen] for d in docs]
+    look = {(u, e): (p, m) for u, e, p, m in per_unit.iter_rows()}
+    values = [[look.get((u, e), (None, 0))[0] for e in chosen] for u in units.order]
     notes = [
-        [f"{look[(d, e)][0]:+.2f}\nn={look[(d, e)][1]}" if (d, e) in look else "–" for e in chosen]
-        for d in docs
+        [
+            f"{look[(u, e)][0]:+.2f}\nn={look[(u, e)][1]}"
+            if (u, e) in look
+            else "–"
+            for e in chosen
+        ]
+        for u in units.order
     ]
     fig = None
-    if chosen and docs:
+    if chosen and units.order:
         fig = _heatmap(
             values,
-            [labels[d] for d in docs],
+            [units.label(u, 40) for u in units.order],
             chosen,
             notes,
             cmap="RdBu",
@@ -439,16 +570,17 @@ def entity_sentiment(
             colorbar="mean polarity of sentences mentioning it",
         )
     table = (
-        per_doc.with_columns(pl.col("mean_polarity").round(3))
-        .pivot(on="entity", index="doc_id", values="mean_polarity")
-        .sort("doc_id")
+        per_unit.with_columns(pl.col("mean_polarity").round(3))
+        .pivot(on="entity", index="unit", values="mean_polarity")
+        .rename({"unit": units.key})
+        .sort(units.key)
     )
     text = (
-        "For each article and entity, the mean polarity of the sentences that mention the "
-        "entity (n = mentions; – = not mentioned). It says in what tone an article writes "
+        f"For each {units.noun} and entity, the mean polarity of the sentences that mention "
+        "the entity (n = sentences; – = not mentioned). It says in what tone an article writes "
         "around an entity, not whether it supports it."
     )
-    return View("Entity sentiment per article", text, table, fig)
+    return View(f"Entity sentiment per {units.noun}", text, table, fig)
 
 
 def cooccurrence(run: Analysis, *, n: int = 12) -> View:
@@ -570,16 +702,20 @@ def build_views(
     entities: Sequence[str] | None = None,
     variants: Sequence[str] | None = None,
     max_docs: int = 12,
+    by: str | None = None,
 ) -> list[View]:
-    """The report's views, in order (entity names are resolved with :func:`resolve_entities`)."""
+    """The report's views, in order (entity names are resolved with :func:`resolve_entities`).
+
+    ``by``: a ``documents`` column (e.g. ``outlet``) to compare groups of articles instead
+    of single articles in the per-document views."""
     ents = resolve_entities(run, entities) if entities else None
     vars_ = resolve_entities(run, variants) if variants else None
     return [
-        sentiment_arcs(run, max_docs=max_docs),
-        mean_polarity(run),
-        top_entities(run, max_docs=max_docs),
-        name_variants(run, vars_, max_docs=max_docs),
-        entity_sentiment(run, ents, max_docs=max_docs),
+        sentiment_arcs(run, max_docs=max_docs, by=by),
+        mean_polarity(run, by=by),
+        top_entities(run, max_docs=max_docs, by=by),
+        name_variants(run, vars_, max_docs=max_docs, by=by),
+        entity_sentiment(run, ents, max_docs=max_docs, by=by),
         cooccurrence(run),
     ]
 
@@ -656,10 +792,17 @@ def write_report(
     entities: Sequence[str] | None = None,
     variants: Sequence[str] | None = None,
     max_docs: int = 12,
+    by: str | None = None,
+    meta: str | os.PathLike | None = None,
 ) -> Path:
-    """Write the HTML report of the finished run in ``run_dir`` to ``output`` (atomically)."""
+    """Write the HTML report of the finished run in ``run_dir`` to ``output`` (atomically).
+
+    ``meta``: a table of document metadata joined on ``doc_id`` (see :func:`with_metadata`);
+    ``by``: a ``documents`` column to group articles by (see :func:`build_views`)."""
     run = read_run(run_dir)
-    views = build_views(run, entities=entities, variants=variants, max_docs=max_docs)
+    if meta is not None:
+        run = with_metadata(run, meta)
+    views = build_views(run, entities=entities, variants=variants, max_docs=max_docs, by=by)
     page = render_html(run, views, title=title)
     out = Path(output)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -703,7 +846,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         "surface forms",
     )
     parser.add_argument(
-        "--max-docs", type=int, default=12, help="documents in per-document views (default 12)"
+        "--by",
+        metavar="COLUMN",
+        help="compare groups of articles sharing a value of this documents column (e.g. "
+        "outlet, kept by `presslens run --keep-col outlet` or joined with --meta)",
+    )
+    parser.add_argument(
+        "--meta",
+        metavar="FILE",
+        help="document metadata to join on doc_id: CSV, TSV, JSONL or Parquet with a doc_id "
+        "column (for a folder of text files, the file name without extension)",
+    )
+    parser.add_argument(
+        "--max-docs",
+        type=int,
+        default=12,
+        help="articles (or groups) in per-document views (default 12)",
     )
     args = parser.parse_args(None if argv is None else list(argv))
     if args.max_docs < 1:
@@ -716,6 +874,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             entities=args.entities,
             variants=args.variants,
             max_docs=args.max_docs,
+            by=args.by,
+            meta=args.meta,
         )
     except (InputError, ValueError, OSError) as e:
         print(f"presslens report: error: {e}", file=sys.stderr)

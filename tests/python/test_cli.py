@@ -112,6 +112,36 @@ def test_parquet_input_and_python_run_matches_cli(tmp_path, tiny_model):
     assert res.manifest["models"]["ner"]["source"] == str(tiny_model)
 
 
+def test_kept_columns_reach_the_documents_table(tmp_path, tiny_model):
+    csv = tmp_path / "c.csv"
+    csv.write_text("id,outlet,text,year\n1,NHK,Tokyo spoke.,2022\n2,TASS,,2023\n3,TASS,Moscow.,\n")
+    out = tmp_path / "out"
+    r = cli("run", csv, "-o", out, "--keep-col", "outlet,year", *models(tiny_model))
+    assert r.returncode == 0, r.stderr
+    docs = pl.read_parquet(out / "documents.parquet")
+    assert docs.columns[-2:] == ["outlet", "year"]
+    assert docs.select("doc_id", "outlet", "year").rows() == [
+        ("1", "NHK", "2022"), ("2", "TASS", "2023"), ("3", "TASS", None)]
+    assert docs["error"][1] == "empty 'text' field", "a failed row keeps its columns"
+    # The same from Python, from JSONL (non-strings are kept as JSON text).
+    jl = tmp_path / "c.jsonl"
+    jl.write_text(json.dumps({"text": "Hi there.", "outlet": "NHK", "tags": ["a", 1]}) + "\n")
+    presslens.run(jl, tmp_path / "out2", keep_cols=["outlet", "tags"],
+                  sentiment_model=tiny_model, ner_model=tiny_model)
+    docs = presslens.read_table(tmp_path / "out2", "documents")
+    assert docs.select("outlet", "tags").rows() == [("NHK", '["a",1]')]
+    # Errors name the problem, before anything is written.
+    for args, message in [
+        (["--keep-col", "url"], "no kept column 'url'; columns are: id, outlet, text, year"),
+        (["--keep-col", "title"], "'title' is a column of the documents table"),
+    ]:
+        r = cli("run", csv, "-o", tmp_path / "bad", *args, *models(tiny_model))
+        assert r.returncode == 1 and message in r.stderr, r.stderr
+        assert not (tmp_path / "bad" / "documents.parquet").exists()
+    r = cli("run", SEEDS, "-o", tmp_path / "bad", "--keep-col", "outlet", *models(tiny_model))
+    assert r.returncode == 1 and "join your metadata to the documents table" in r.stderr
+
+
 def test_seed_run_is_independent_of_chunking(tmp_path, tiny_model):
     tables = {}
     for chunk in ("1", "256"):

@@ -81,6 +81,88 @@ def test_views_agree_with_the_tables(seed_run):
     assert len(arcs.figure.axes) == 5
 
 
+def _two_groups(run, tmp_path) -> Path:
+    """A metadata table putting the first three seed articles in group A, the rest in B."""
+    ids = sorted(run.documents["doc_id"].to_list())
+    meta = tmp_path / "meta.csv"
+    pl.DataFrame({"doc_id": ids, "side": ["A"] * 3 + ["B"] * (len(ids) - 3)}).write_csv(meta)
+    return meta
+
+
+def test_grouped_views_pool_their_articles(seed_run, tmp_path):
+    run = report.with_metadata(seed_run, _two_groups(seed_run, tmp_path))
+    side = run.documents.select("doc_id", "side")
+    # Mean polarity per group = the mean over all sentences of its articles.
+    sents = seed_run.sentences.join(side, on="doc_id").filter(pl.col("polarity").is_not_null())
+    mean = report.mean_polarity(run, by="side")
+    assert mean.title == "Mean polarity per side"
+    for g, m, n_docs in mean.table.select("side", "mean_polarity", "documents").iter_rows():
+        group = sents.filter(pl.col("side") == g)
+        assert m == pytest.approx(group["polarity"].mean(), abs=1e-3)
+        assert n_docs == group["doc_id"].n_unique()
+    # Entity sentiment per group = the mean polarity of the group's sentences that mention
+    # the entity, recomputed here from the entities and sentences tables.
+    actors = report.resolve_entities(seed_run, ACTORS.split(","))
+    tone = report.entity_sentiment(run, actors, by="side").table
+    assert tone["side"].to_list() == ["A", "B"]
+    mentions = (
+        seed_run.entities.filter(pl.col("entity").is_in(actors))
+        .select("doc_id", "sent_idx", "entity")
+        .unique()
+        .join(seed_run.sentences, on=["doc_id", "sent_idx"])
+        .join(side, on="doc_id")
+    )
+    for row in tone.iter_rows(named=True):
+        for actor in actors:
+            m = mentions.filter((pl.col("side") == row["side"]) & (pl.col("entity") == actor))
+            expected = m["polarity"].mean() if m.height else None
+            assert row[actor] == pytest.approx(expected, abs=1e-3), (row["side"], actor)
+    # Names per group: the counts of the group's articles added up.
+    names = report.name_variants(run, ["Kuril Islands"], by="side").table
+    nv = seed_run.name_variants.join(side, on="doc_id").filter(pl.col("entity") == "Kuril Islands")
+    for g in ("A", "B"):
+        assert names[g].sum() == nv.filter(pl.col("side") == g)["mentions"].sum()
+    top = report.top_entities(run, by="side")
+    assert top.table.columns == ["rank", "A", "B"] and top.title == "Top entities per side"
+    arcs = report.sentiment_arcs(run, by="side")
+    assert arcs.figure.axes[0].get_title(loc="left").startswith("[A] 000")
+
+
+def test_metadata_and_grouping_errors(seed_run, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,side\n1,A\n")
+    with pytest.raises(ValueError, match="needs a doc_id column"):
+        report.with_metadata(seed_run, bad)
+    bad.write_text("doc_id,title\n1,A\n")
+    with pytest.raises(ValueError, match="title are already in the documents table"):
+        report.with_metadata(seed_run, bad)
+    bad.write_text("doc_id,side\nx,A\nx,B\n")
+    with pytest.raises(ValueError, match="doc_id repeated: x"):
+        report.with_metadata(seed_run, bad)
+    with pytest.raises(ValueError, match="no column 'outlet' in the documents table"):
+        report.entity_sentiment(seed_run, by="outlet")
+
+
+def test_report_by_group_from_the_cli(seed_run_dir, seed_run, tmp_path):
+    out = tmp_path / "r.html"
+    r = subprocess.run(
+        [sys.executable, "-m", "presslens", "report", str(seed_run_dir), "-o", str(out),
+         "--meta", str(_two_groups(seed_run, tmp_path)), "--by", "side"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert r.returncode == 0, r.stderr
+    page = out.read_text(encoding="utf-8")
+    for title in ("Mean polarity per side", "Entity sentiment per side", "How each side names it"):
+        assert f"<h2>{title}</h2>" in page
+    assert page.count('src="data:image/png;base64,') == 6
+    r = subprocess.run(
+        [sys.executable, "-m", "presslens", "report", str(seed_run_dir), "-o", str(out),
+         "--by", "outlet"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert r.returncode == 1 and "keep one with `presslens run --keep-col outlet`" in r.stderr
+
+
 def test_report_is_self_contained(html_report):
     page = html_report.read_text(encoding="utf-8")
     # Nothing is fetched at view time: no external src/href, every image inline.
