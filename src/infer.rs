@@ -902,6 +902,9 @@ fn extend_directional(sentence: &str, entities: &mut [Entity]) {
 /// Hyphenated compounds stay whole, as CoNLL tags them ("Soviet-led", "pro-Israeli");
 /// the linking stage takes the name out of them.
 fn trim_entities(sentence: &str, entities: &mut Vec<Entity>) {
+    if entities.is_empty() {
+        return;
+    }
     let chars: Vec<char> = sentence.chars().collect();
     for e in entities.iter_mut() {
         let end = e.end.min(chars.len());

@@ -503,6 +503,17 @@ mod tests {
     }
 
     #[test]
+    fn ingest_knows_the_documents_columns_kept_columns_may_not_shadow() {
+        let kept = ["outlet".to_string()];
+        let [d, _] =
+            Rows::doc_sent_frames(DocRows::default(), SentRows::default(), &kept).expect("frames");
+        let names: Vec<&str> = d.get_column_names().iter().map(|c| c.as_str()).collect();
+        let mut expected = crate::ingest::DOCUMENT_COLUMNS.to_vec();
+        expected.push("outlet");
+        assert_eq!(names, expected);
+    }
+
+    #[test]
     fn chunks_become_one_file_per_table_and_no_temp_files_remain() {
         let dir = tempfile::tempdir().expect("tmp");
         let mut sink = TableSink::create(dir.path(), &[]).expect("sink");

@@ -115,10 +115,7 @@ class _Units:
     noun: str  # "article" or the column name
     doc_unit: pl.DataFrame  # doc_id -> unit, for the documents taking part
     order: list[str]  # units shown, in order
-    labeler: Callable[[str, int], str]  # (unit, width) -> label
-
-    def label(self, unit: str, width: int) -> str:
-        return self.labeler(unit, width)
+    label: Callable[[str, int], str]  # (unit, width) -> label shown in figures
 
     def attach(self, df: pl.DataFrame) -> pl.DataFrame:
         """``df`` (with ``doc_id``) restricted to the units shown, with a ``unit`` column."""
@@ -295,6 +292,17 @@ def _heatmap(
     return fig
 
 
+def _count_heatmap(
+    values: list[list[int | None]], rows: list[str], cols: list[str], *, cmap: str, colorbar: str
+) -> Figure:
+    """A heatmap of counts from 0 to the largest, each non-empty cell annotated."""
+    vmax = max((v for row in values for v in row if v), default=1)
+    notes = [[str(v) if v else "" for v in row] for row in values]
+    return _heatmap(
+        values, rows, cols, notes, cmap=cmap, vmin=0, vmax=vmax, colorbar=colorbar
+    )
+
+
 # --------------------------------------------------------------------------- views
 
 
@@ -431,18 +439,13 @@ def top_entities(run: Analysis, *, n: int = 8, max_docs: int = 12, by: str | Non
     )
     counts = {(e, lab, u): m for u, e, lab, m in counts_df.iter_rows()}
     values = [[counts.get((e, lab, u)) for u in units.order] for e, lab in top.iter_rows()]
-    notes = [[str(v) if v else "" for v in row] for row in values]
     fig = None
     if top.height and units.order:
-        vmax = max((v for row in values for v in row if v), default=1)
-        fig = _heatmap(
+        fig = _count_heatmap(
             values,
             [f"{e} ({lab})" for e, lab in top.iter_rows()],
             [units.label(u, 24) for u in units.order],
-            notes,
             cmap="Greens",
-            vmin=0,
-            vmax=vmax,
             colorbar="mentions",
         )
     text = (
@@ -495,15 +498,11 @@ def name_variants(
         rows = table.select("entity", "surface").rows()
         counts = {(e, sf, u): m for e, sf, u, m in counts_df.iter_rows()}
         values = [[counts.get((e, sf, u)) for u in present] for e, sf in rows]
-        vmax = max((v for row in values for v in row if v), default=1)
-        fig = _heatmap(
+        fig = _count_heatmap(
             values,
             [sf if len(chosen) == 1 else f"{sf} → {e}" for e, sf in rows],
             [units.label(u, 24) for u in present],
-            [[str(v) if v else "" for v in row] for row in values],
             cmap="Purples",
-            vmin=0,
-            vmax=vmax,
             colorbar="mentions",
         )
     others = _variant_entities(run, 10)
@@ -610,16 +609,8 @@ def cooccurrence(run: Analysis, *, n: int = 12) -> View:
     values = [[count.get((a, b)) if a != b else None for b in top] for a in top]
     fig = None
     if top:
-        vmax = max((v for row in values for v in row if v), default=1)
-        fig = _heatmap(
-            values,
-            top,
-            top,
-            [[str(v) if v else "" for v in row] for row in values],
-            cmap="Oranges",
-            vmin=0,
-            vmax=vmax,
-            colorbar="sentences mentioning both",
+        fig = _count_heatmap(
+            values, top, top, cmap="Oranges", colorbar="sentences mentioning both"
         )
     table = (
         co.sort(["sentences", "documents"], descending=True)
