@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 import pytest
 from conftest import REPO
-from presslens import report
+from presslens import views
 
 ACTORS = "Russia,Japan,Putin,Kishida,NATO,United States"
 
@@ -42,21 +42,21 @@ def html_report(seed_run_dir, tmp_path_factory) -> Path:
 
 
 def test_names_resolve_to_linked_entities(seed_run):
-    assert report.resolve_entities(
+    assert views.resolve_entities(
         seed_run, ["putin", "Kishida", "Northern Territories", "USA"]
     ) == ["Vladimir Putin", "Fumio Kishida", "Kuril Islands", "United States"]
     with pytest.raises(ValueError, match="'Puttin' is not in this run; did you mean 'Putin'"):
-        report.resolve_entities(seed_run, ["Puttin"])
+        views.resolve_entities(seed_run, ["Puttin"])
 
 
 def test_views_agree_with_the_tables(seed_run):
     # Mean polarity per article = the documents table's sentiment_mean (another code path).
-    mean = report.mean_polarity(seed_run).table.join(seed_run.documents, on="doc_id")
+    mean = views.mean_polarity(seed_run).table.join(seed_run.documents, on="doc_id")
     assert mean.height == 5
     assert ((mean["mean_polarity"] - mean["sentiment_mean"]).abs() < 1e-3).all()
     # Each entity-sentiment cell is the document-scope mean from entity_stats.
-    actors = report.resolve_entities(seed_run, ACTORS.split(","))
-    tone = report.entity_sentiment(seed_run, actors).table
+    actors = views.resolve_entities(seed_run, ACTORS.split(","))
+    tone = views.entity_sentiment(seed_run, actors).table
     assert set(tone.columns) == {"doc_id", *actors}
     stats = seed_run.entity_stats.filter(pl.col("scope") == "document")
     for row in tone.iter_rows(named=True):
@@ -68,15 +68,15 @@ def test_views_agree_with_the_tables(seed_run):
                 assert row[actor] == pytest.approx(s["mean_polarity"][0], abs=1e-3)
     # The naming view (default entity: most surface forms) is the islands, with the forms
     # each article used.
-    names = report.name_variants(seed_run).table
+    names = views.name_variants(seed_run).table
     assert set(names["entity"]) == {"Kuril Islands"}
     doc004 = next(c for c in names.columns if c.startswith("004"))
     forms = names.filter(pl.col(doc004).is_not_null())["surface"].to_list()
     assert forms == ["Northern Territories"]
     # Co-occurrence: the top pair is Japan–Russia, and the matrix is symmetric.
-    co = report.cooccurrence(seed_run, n=6)
+    co = views.cooccurrence(seed_run, n=6)
     assert {co.table["entity_a"][0], co.table["entity_b"][0]} == {"Japan", "Russia"}
-    arcs = report.sentiment_arcs(seed_run)
+    arcs = views.sentiment_arcs(seed_run)
     assert arcs.table["sentences"].sum() == seed_run.sentences.height
     assert len(arcs.figure.axes) == 5
 
@@ -90,11 +90,11 @@ def _two_groups(run, tmp_path) -> Path:
 
 
 def test_grouped_views_pool_their_articles(seed_run, tmp_path):
-    run = report.with_metadata(seed_run, _two_groups(seed_run, tmp_path))
+    run = views.with_metadata(seed_run, _two_groups(seed_run, tmp_path))
     side = run.documents.select("doc_id", "side")
     # Mean polarity per group = the mean over all sentences of its articles.
     sents = seed_run.sentences.join(side, on="doc_id").filter(pl.col("polarity").is_not_null())
-    mean = report.mean_polarity(run, by="side")
+    mean = views.mean_polarity(run, by="side")
     assert mean.title == "Mean polarity per side"
     for g, m, n_docs in mean.table.select("side", "mean_polarity", "documents").iter_rows():
         group = sents.filter(pl.col("side") == g)
@@ -102,8 +102,8 @@ def test_grouped_views_pool_their_articles(seed_run, tmp_path):
         assert n_docs == group["doc_id"].n_unique()
     # Entity sentiment per group = the mean polarity of the group's sentences that mention
     # the entity, recomputed here from the entities and sentences tables.
-    actors = report.resolve_entities(seed_run, ACTORS.split(","))
-    tone = report.entity_sentiment(run, actors, by="side").table
+    actors = views.resolve_entities(seed_run, ACTORS.split(","))
+    tone = views.entity_sentiment(run, actors, by="side").table
     assert tone["side"].to_list() == ["A", "B"]
     mentions = (
         seed_run.entities.filter(pl.col("entity").is_in(actors))
@@ -118,13 +118,13 @@ def test_grouped_views_pool_their_articles(seed_run, tmp_path):
             expected = m["polarity"].mean() if m.height else None
             assert row[actor] == pytest.approx(expected, abs=1e-3), (row["side"], actor)
     # Names per group: the counts of the group's articles added up.
-    names = report.name_variants(run, ["Kuril Islands"], by="side").table
+    names = views.name_variants(run, ["Kuril Islands"], by="side").table
     nv = seed_run.name_variants.join(side, on="doc_id").filter(pl.col("entity") == "Kuril Islands")
     for g in ("A", "B"):
         assert names[g].sum() == nv.filter(pl.col("side") == g)["mentions"].sum()
-    top = report.top_entities(run, by="side")
+    top = views.top_entities(run, by="side")
     assert top.table.columns == ["rank", "A", "B"] and top.title == "Top entities per side"
-    arcs = report.sentiment_arcs(run, by="side")
+    arcs = views.sentiment_arcs(run, by="side")
     assert arcs.figure.axes[0].get_title(loc="left").startswith("[A] 000")
 
 
@@ -132,15 +132,15 @@ def test_metadata_and_grouping_errors(seed_run, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("id,side\n1,A\n")
     with pytest.raises(ValueError, match="needs a doc_id column"):
-        report.with_metadata(seed_run, bad)
+        views.with_metadata(seed_run, bad)
     bad.write_text("doc_id,title\n1,A\n")
     with pytest.raises(ValueError, match="title are already in the documents table"):
-        report.with_metadata(seed_run, bad)
+        views.with_metadata(seed_run, bad)
     bad.write_text("doc_id,side\nx,A\nx,B\n")
     with pytest.raises(ValueError, match="doc_id repeated: x"):
-        report.with_metadata(seed_run, bad)
+        views.with_metadata(seed_run, bad)
     with pytest.raises(ValueError, match="no column 'outlet' in the documents table"):
-        report.entity_sentiment(seed_run, by="outlet")
+        views.entity_sentiment(seed_run, by="outlet")
 
 
 def test_report_by_group_from_the_cli(seed_run_dir, seed_run, tmp_path):
@@ -168,6 +168,9 @@ def test_report_is_self_contained(html_report):
     # Nothing is fetched at view time: no external src/href, every image inline.
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
     assert "<script src" not in page and "<link" not in page
+    # The style sheet (package data presslens/report.css) is inlined.
+    css = (REPO / "python" / "presslens" / "report.css").read_text(encoding="utf-8")
+    assert f"<style>\n{css}</style>" in page
     assert page.count('src="data:image/png;base64,') == 6
     for title in (
         "Sentiment along each article",
