@@ -32,7 +32,12 @@ def test_chunks_iob2_and_conlleval_quirks():
     assert mc.get_chunks(["O", "O"]) == []
 
 
-def test_entity_prf_hand_computed():
+def _chunk_sets(seqs: list[list[str]]) -> list[set]:
+    """Per-sentence sets of conlleval chunks, the entities ``span_prf`` scores."""
+    return [set(mc.get_chunks(tags)) for tags in seqs]
+
+
+def test_span_prf_on_conlleval_chunks_hand_computed():
     gold = [
         ["B-PER", "I-PER", "O", "B-LOC"],  # PER(0,1) LOC(3,3)
         ["B-ORG", "I-ORG", "I-ORG", "O"],  # ORG(0,2)
@@ -49,7 +54,7 @@ def test_entity_prf_hand_computed():
             "O",
         ],  # MISC(1,2) correct (I- opens chunk); PER missed
     ]
-    res = mc.entity_prf(gold, pred)
+    res = ev.span_prf(_chunk_sets(gold), _chunk_sets(pred))
     o = res["overall"]
     # gold 5 entities, predicted 4, correct 2
     assert (o["n_gold"], o["n_pred"], o["n_correct"]) == (5, 4, 2)
@@ -68,14 +73,14 @@ def test_entity_prf_hand_computed():
 
 def test_perfect_and_empty():
     gold = [["B-LOC", "O", "B-PER", "I-PER"]]
-    assert mc.entity_prf(gold, gold)["overall"]["f1"] == pytest.approx(1.0)
-    res = mc.entity_prf([["O", "O"]], [["O", "O"]])
+    assert ev.span_prf(_chunk_sets(gold), _chunk_sets(gold))["overall"]["f1"] == pytest.approx(1.0)
+    res = ev.span_prf(_chunk_sets([["O", "O"]]), _chunk_sets([["O", "O"]]))
     assert res["overall"]["f1"] == 0.0 and res["per_type"] == {}
 
 
-def test_length_mismatch_raises():
-    with pytest.raises(ValueError):
-        mc.entity_prf([["O", "B-PER"]], [["O"]])
+def test_sentence_count_mismatch_raises():
+    with pytest.raises(ValueError, match="number of sentences"):
+        ev.span_prf(_chunk_sets([["O", "B-PER"]]), [])
 
 
 def test_span_prf_and_gold_char_spans_hand_computed():
@@ -96,6 +101,21 @@ def test_span_prf_and_gold_char_spans_hand_computed():
     assert res["per_type"]["LOC"]["recall"] == pytest.approx(0.5)
     assert res["per_type"]["PER"]["f1"] == 0.0
     assert res["per_type"]["MISC"]["precision"] == 0.0
+
+
+def test_environment_is_set_by_runs_not_by_imports():
+    names = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "TOKENIZERS_PARALLELISM")
+    env = {k: v for k, v in os.environ.items() if k not in names}
+    code = (
+        "import os\n"
+        "from presslens.training import common, evaluate, train\n"
+        f"print(sorted(k for k in {names!r} if k in os.environ))\n"
+        "common.offline_env()\n"
+        f"print([os.environ[k] for k in {names!r}])\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["[]", "['1', '1', 'false']"]
 
 
 def test_readers_name_file_and_line(tmp_path):

@@ -1,5 +1,6 @@
 """Shared pieces of ``presslens train`` / ``presslens evaluate``: data readers, the
-multi-task model (one encoder, a sentiment and/or a NER head), saving, metrics.
+multi-task model (one encoder, a sentiment and/or a NER head), saving, entity chunks
+(conlleval rules).
 
 The on-disk format written by :func:`save_model` is a contract with the Rust side
 (rust-bert ``BertModel`` + tch ``nn::Linear``):
@@ -20,10 +21,6 @@ import os
 import random
 import shutil
 from pathlib import Path
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import torch
 from torch import nn
@@ -76,6 +73,16 @@ def default_base_dir() -> Path | None:
         return None
     path = Path(spec.origin).resolve().parent / "model"
     return path if path.is_dir() else None
+
+
+def offline_env() -> None:
+    """Set the environment of a training or evaluation run, at its start rather than at
+    import (importing this module changes nothing): Hugging Face hub lookups off (models
+    are local folders) and the tokenizers library's parallelism off. Values the user set
+    win. Call it before transformers is first imported."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 # --------------------------------------------------------------------------- model
@@ -217,34 +224,6 @@ def save_model(
             shutil.copyfile(Path(base_dir) / fname, out / fname)
     if extra is not None:
         (out / "training_args.json").write_text(json.dumps(extra, indent=2) + "\n")
-
-
-def load_model(model_dir: str | Path) -> MultiTaskBert:
-    """Load a directory written by :func:`save_model` (weights upcast to float32)."""
-    from safetensors.torch import load_file
-    from transformers import BertConfig, BertModel
-
-    model_dir = Path(model_dir)
-    raw = json.loads((model_dir / "config.json").read_text())
-    heads = raw["presslens_heads"]
-
-    def labels(task):
-        if task not in heads:
-            return None
-        id2label = heads[task]["id2label"]
-        return [id2label[str(i)] for i in range(len(id2label))]
-
-    config = BertConfig(**{k: raw[k] for k in BERT_CONFIG_FIELDS if k in raw and k != "model_type"})
-    model = MultiTaskBert(
-        BertModel(config, add_pooling_layer=True), labels("sentiment"), labels("ner")
-    )
-    state = {k: v.float() for k, v in load_file(str(model_dir / "model.safetensors")).items()}
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    missing = [k for k in missing if not k.endswith("position_ids")]
-    if missing or unexpected:
-        raise ValueError(f"state dict mismatch: missing={missing} unexpected={unexpected}")
-    model.eval()
-    return model
 
 
 # --------------------------------------------------------------------------- data
@@ -396,7 +375,7 @@ def bucketed_batches(
     return batches
 
 
-# --------------------------------------------------------------------------- metrics
+# --------------------------------------------------------------------------- entity chunks
 
 
 def _split_tag(tag: str) -> tuple[str, str]:
@@ -438,40 +417,3 @@ def get_chunks(tags: list[str]) -> list[tuple[str, int, int]]:
             start = i
         prev_tag, prev_type = tag, etype
     return chunks
-
-
-def _prf(correct: int, n_pred: int, n_gold: int) -> dict:
-    p = correct / n_pred if n_pred else 0.0
-    r = correct / n_gold if n_gold else 0.0
-    f = 2 * p * r / (p + r) if p + r else 0.0
-    return {
-        "precision": p,
-        "recall": r,
-        "f1": f,
-        "n_gold": n_gold,
-        "n_pred": n_pred,
-        "n_correct": correct,
-    }
-
-
-def entity_prf(gold_seqs: list[list[str]], pred_seqs: list[list[str]]) -> dict:
-    """Entity-level exact-match P/R/F1 (conlleval), overall and per type."""
-    from collections import Counter
-
-    n_gold, n_pred, n_correct = Counter(), Counter(), Counter()
-    if len(gold_seqs) != len(pred_seqs):
-        raise ValueError("gold and predicted corpora differ in number of sentences")
-    for gold, pred in zip(gold_seqs, pred_seqs):
-        if len(gold) != len(pred):
-            raise ValueError("gold and predicted sequences differ in length")
-        g, p = set(get_chunks(gold)), set(get_chunks(pred))
-        for c in g:
-            n_gold[c[0]] += 1
-        for c in p:
-            n_pred[c[0]] += 1
-        for c in g & p:
-            n_correct[c[0]] += 1
-    types = sorted(set(n_gold) | set(n_pred))
-    per_type = {t: _prf(n_correct[t], n_pred[t], n_gold[t]) for t in types}
-    overall = _prf(sum(n_correct.values()), sum(n_pred.values()), sum(n_gold.values()))
-    return {"overall": overall, "per_type": per_type}

@@ -23,7 +23,17 @@ from presslens.training import common as mc
 
 
 def _prf(correct: int, n_pred: int, n_gold: int) -> dict:
-    return mc._prf(correct, n_pred, n_gold)
+    p = correct / n_pred if n_pred else 0.0
+    r = correct / n_gold if n_gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {
+        "precision": p,
+        "recall": r,
+        "f1": f,
+        "n_gold": n_gold,
+        "n_pred": n_pred,
+        "n_correct": correct,
+    }
 
 
 def span_prf(gold: list[set], pred: list[set]) -> dict:
@@ -69,6 +79,7 @@ def evaluate(
     result: dict = {"model": model or "default"}
     if sst2 is None and conll is None:
         raise ValueError("give sentiment data (sst2=...) and/or NER data (conll=...)")
+    mc.offline_env()
     if sst2 is not None:
         path = Path(sst2) / "test.tsv" if Path(sst2).is_dir() else Path(sst2)
         rows = mc.read_sst2(path)

@@ -102,6 +102,7 @@ def train(
     ``sst2``/``conll``: a folder holding ``train.tsv``/``train.txt``, or the file itself;
     at least one. The model gets a head for each task given.
     """
+    mc.offline_env()
     import torch
     from torch import nn
 
