@@ -7,7 +7,7 @@ export LIBTORCH_USE_PYTORCH := 1
 # libtorch's shared libraries ship inside the torch wheel; Rust test binaries need them.
 TORCH_LIB = $(shell $(PY) -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>/dev/null)
 
-.PHONY: deps install demo test test-rust test-python lint bench
+.PHONY: deps install demo test test-rust test-python test-readers lint bench
 
 # apt-get needs root: sudo when not root.
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -38,9 +38,19 @@ test-python:
 lint:
 	cargo fmt --check
 	cargo clippy --release --all-targets --features python -- -D warnings
-	$(PY) -m ruff check python tests training
+	$(PY) -m ruff check python tests experiments
+	# The extension's stubs must match the built module.
+	$(PY) -m mypy.stubtest presslens._presslens
 
-test: install test-rust test-python lint
+# The oldest readers we support (pyarrow 14, DuckDB 0.9) read a run's tables.
+READERS_VENV = .venv-readers
+test-readers: install
+	$(PY) -m venv $(READERS_VENV)
+	$(READERS_VENV)/bin/pip install -q "pyarrow==14.0.2" "duckdb==0.9.2" "numpy<2"
+	presslens run seeds -o out/readers --sentiment-model none --ner-model none -q
+	$(READERS_VENV)/bin/python tests/readers/read_run.py out/readers
+
+test: install test-rust test-python test-readers lint
 
 bench: install
 	presslens bench seeds --min-sentences 2000

@@ -1,5 +1,9 @@
-//! The `presslens` command line. The Python package's console script calls [`main`], so
-//! `pip install` gives the same CLI as a Rust build.
+//! The `presslens` command line: `run`, `split` and `bench`. The Python package's console
+//! script calls [`main`] (and adds the Python commands `train`, `evaluate`, `report`).
+//!
+//! Exit codes, as ruff's: 0 success; 1 with `--strict` when any document failed;
+//! 2 when the run could not be done (bad arguments, unreadable input, model or output
+//! errors); 130 when interrupted (SIGINT), with nothing written.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -8,10 +12,21 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 
 use crate::error::{Error, Result};
-use crate::infer::{DeviceChoice, InferOptions, ModelSpec};
+use crate::infer::{DeviceChoice, InferOptions};
 use crate::ingest::{Corpus, Format, InputSpec, RawDoc};
-use crate::pipeline::{CleanOptions, Pipeline, PipelineOptions, Timings};
+use crate::manifest::Timings;
+use crate::options::{parse_model, CleanOptions, PipelineOptions};
+use crate::pipeline::Pipeline;
 use crate::segment::Segmenter;
+
+/// Exit code: success.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: `--strict` and at least one document failed.
+pub const EXIT_DOCUMENTS_FAILED: i32 = 1;
+/// Exit code: the command could not run (usage, input, model, output errors).
+pub const EXIT_ERROR: i32 = 2;
+/// Exit code: interrupted by SIGINT (128 + 2, as shells report it).
+pub const EXIT_INTERRUPTED: i32 = 130;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -40,7 +55,7 @@ enum Command {
     Bench(BenchArgs),
 }
 
-/// Options shared by `run` and `bench`.
+/// The pipeline options ([`PipelineOptions`]) as flags, shared by `run` and `bench`.
 #[derive(Debug, Args)]
 pub struct CommonArgs {
     /// Sentiment model: `default`, a local folder (HF layout), a hub id, or `none`.
@@ -53,10 +68,10 @@ pub struct CommonArgs {
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
     device: DeviceChoice,
     /// Sentence windows per encoder batch.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = InferOptions::default().batch_size)]
     batch_size: usize,
     /// Longest encoder window in tokens; longer sentences are split into overlapping windows.
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = InferOptions::default().max_window)]
     max_window: usize,
     /// libtorch threads (default: all cores).
     #[arg(long)]
@@ -66,7 +81,7 @@ pub struct CommonArgs {
     #[arg(long, hide = true)]
     no_shared_encoder: bool,
     /// Documents per chunk (bounds memory; one Parquet row group per chunk).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = PipelineOptions::default().chunk_size)]
     chunk_size: usize,
     /// Extra boilerplate regex: matching lines are dropped (repeatable).
     #[arg(long = "drop-pattern", value_name = "REGEX")]
@@ -83,15 +98,19 @@ pub struct CommonArgs {
     /// Entity alias table, CSV (alias,canonical[,label]) or TOML ([aliases] "alias" = "name").
     #[arg(long, value_name = "FILE")]
     aliases: Option<PathBuf>,
+    /// Longest sentence in characters; longer ones are cut at whitespace (with a warning).
+    #[arg(long, default_value_t = PipelineOptions::default().max_sentence_chars)]
+    max_sentence_chars: usize,
+    /// Longest document in characters; longer ones are not analysed (per-document error).
+    #[arg(long, default_value_t = PipelineOptions::default().max_document_chars)]
+    max_document_chars: usize,
 }
 
+/// The input options ([`InputSpec`]) as flags.
 #[derive(Debug, Args)]
-struct RunArgs {
+struct InputArgs {
     /// Folder of .txt/.md files, or a .jsonl, .csv, .tsv or .parquet file.
     input: PathBuf,
-    /// Output folder for the Parquet tables and manifest.json.
-    #[arg(short, long)]
-    output: PathBuf,
     /// Input format (default: from the path).
     #[arg(long, value_enum, default_value_t = Format::Auto)]
     format: Format,
@@ -108,9 +127,21 @@ struct RunArgs {
     /// (JSONL/CSV/TSV/Parquet; repeat or separate with commas).
     #[arg(long = "keep-col", value_name = "COL", value_delimiter = ',')]
     keep_cols: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Output folder for the Parquet tables and manifest.json.
+    #[arg(short, long)]
+    output: PathBuf,
     /// No progress bar or summary.
     #[arg(short, long)]
     quiet: bool,
+    /// Exit with code 1 when any document failed (the tables are written all the same).
+    #[arg(long)]
+    strict: bool,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -127,24 +158,18 @@ struct BenchArgs {
     common: CommonArgs,
 }
 
-fn model_opt(s: &str) -> Result<Option<ModelSpec>> {
-    if matches!(s.trim().to_ascii_lowercase().as_str(), "none" | "off" | "") {
-        return Ok(None);
-    }
-    ModelSpec::parse(s).map(Some)
-}
-
 impl CommonArgs {
+    /// The one mapping from flags to [`PipelineOptions`].
     fn options(&self) -> Result<PipelineOptions> {
         Ok(PipelineOptions {
             clean: CleanOptions {
                 drop_patterns: self.drop_patterns.clone(),
-                rules_file: self.clean_rules.clone(),
-                dedupe_lines: !self.keep_duplicate_lines,
+                clean_rules: self.clean_rules.clone(),
+                keep_duplicate_lines: self.keep_duplicate_lines,
             },
             infer: InferOptions {
-                sentiment_model: model_opt(&self.sentiment_model)?,
-                ner_model: model_opt(&self.ner_model)?,
+                sentiment_model: parse_model(&self.sentiment_model)?,
+                ner_model: parse_model(&self.ner_model)?,
                 device: self.device,
                 batch_size: self.batch_size,
                 max_window: self.max_window,
@@ -154,12 +179,29 @@ impl CommonArgs {
             abbreviations: self.abbreviations.clone(),
             chunk_size: self.chunk_size,
             aliases: self.aliases.clone(),
+            max_sentence_chars: self.max_sentence_chars,
+            max_document_chars: self.max_document_chars,
         })
     }
 }
 
-/// Run the CLI with `argv` (program name first); returns the process exit code.
-pub fn main<I, T>(argv: I) -> i32
+impl InputArgs {
+    /// The one mapping from flags to [`InputSpec`].
+    fn spec(self) -> InputSpec {
+        InputSpec {
+            path: self.input,
+            format: self.format,
+            text_col: self.text_col,
+            id_col: self.id_col,
+            title_col: self.title_col,
+            keep_cols: self.keep_cols,
+        }
+    }
+}
+
+/// Run the CLI with `argv` (program name first); returns the process exit code. `stop` is
+/// polled between chunks: when it returns true the run stops and nothing is written.
+pub fn main<I, T>(argv: I, stop: &dyn Fn() -> bool) -> i32
 where
     I: IntoIterator<Item = T>,
     T: Into<std::ffi::OsString> + Clone,
@@ -167,42 +209,35 @@ where
     let cli = match Cli::try_parse_from(argv) {
         Ok(c) => c,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
             let _ = e.print();
             return code;
         }
     };
     let result = match cli.command {
-        Command::Run(a) => run(a),
+        Command::Run(a) => run(a, stop),
         Command::Split { text, offsets } => split(text, offsets),
         Command::Bench(a) => bench(a),
     };
     match result {
         Ok(code) => code,
+        Err(Error::Interrupted) => {
+            eprintln!(
+                "presslens: interrupted; the output folder was left as it was (nothing \
+                 written); run the command again to start over"
+            );
+            EXIT_INTERRUPTED
+        }
         Err(e) => {
             eprintln!("error: {e}");
-            1
+            EXIT_ERROR
         }
     }
 }
 
-fn run(a: RunArgs) -> Result<i32> {
-    let input = InputSpec {
-        path: a.input.clone(),
-        format: a.format,
-        text_col: a.text_col,
-        id_col: a.id_col,
-        title_col: a.title_col,
-        keep_cols: a.keep_cols,
-    };
-    // Fail fast on a missing input before loading models.
-    if !input.path.exists() {
-        return Err(Error::Input {
-            path: input.path,
-            reason: "no such file or directory".into(),
-        });
-    }
-    let pipeline = Pipeline::new(a.common.options()?)?;
+fn run(a: RunArgs, stop: &dyn Fn() -> bool) -> Result<i32> {
+    let options = a.common.options()?;
+    let input = a.input.spec();
     let bar = if a.quiet {
         indicatif::ProgressBar::hidden()
     } else {
@@ -216,36 +251,48 @@ fn run(a: RunArgs) -> Result<i32> {
         b
     };
     let started = Instant::now();
-    let summary = pipeline.run(&input, &a.output, &mut |p| {
-        if let Some(t) = p.documents_total {
-            bar.set_length(t as u64);
-        }
-        bar.set_position(p.documents_done as u64);
-        let rate = p.sentences_done as f64 / started.elapsed().as_secs_f64().max(1e-9);
-        bar.set_message(format!("{} sentences ({rate:.0}/s)", p.sentences_done));
-    })?;
+    let result = crate::pipeline::run(
+        &input,
+        &a.output,
+        options,
+        &mut |p| {
+            if let Some(t) = p.documents_total {
+                bar.set_length(t as u64);
+            }
+            bar.set_position(p.documents_done as u64);
+            let rate = p.sentences_done as f64 / started.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!("{} sentences ({rate:.0}/s)", p.sentences_done));
+        },
+        stop,
+    );
     bar.finish_and_clear();
+    let manifest = result?;
+    let failed = &manifest.errors;
     if !a.quiet {
-        let c = summary.counts;
+        let c = manifest.counts;
         eprintln!(
             "presslens: {} documents, {} sentences, {} entities in {:.1}s -> {}",
             c.documents,
             c.sentences,
             c.entities,
-            summary.timings.total,
+            manifest.timings.total,
             a.output.display()
         );
-        if !summary.errors.is_empty() {
-            eprintln!("{} document(s) failed:", summary.errors.len());
-            for e in summary.errors.iter().take(20) {
+        if !failed.is_empty() {
+            eprintln!("{} document(s) failed:", failed.len());
+            for e in failed.iter().take(20) {
                 eprintln!("  {} ({}): {}", e.doc_id, e.source, e.error);
             }
-            if summary.errors.len() > 20 {
-                eprintln!("  ... see manifest.json for all {}", summary.errors.len());
+            if failed.len() > 20 {
+                eprintln!("  ... see manifest.json for all {}", failed.len());
             }
         }
     }
-    Ok(0)
+    Ok(if a.strict && !failed.is_empty() {
+        EXIT_DOCUMENTS_FAILED
+    } else {
+        EXIT_OK
+    })
 }
 
 fn split(text: Option<String>, offsets: bool) -> Result<i32> {
@@ -259,21 +306,15 @@ fn split(text: Option<String>, offsets: bool) -> Result<i32> {
             s
         }
     };
-    let seg = Segmenter::default();
-    let mut chars = 0;
-    let mut last = 0;
-    for s in seg.split(&text) {
-        chars += text[last..s.start].chars().count();
-        let start = chars;
-        chars += text[s.start..s.end].chars().count();
-        last = s.end;
+    for s in Segmenter::default().sentences(&text) {
+        let sentence = &text[s.bytes];
         if offsets {
-            println!("{start}\t{chars}\t{}", &text[s.start..s.end]);
+            println!("{}\t{}\t{sentence}", s.chars.start, s.chars.end);
         } else {
-            println!("{}", &text[s.start..s.end]);
+            println!("{sentence}");
         }
     }
-    Ok(0)
+    Ok(EXIT_OK)
 }
 
 fn rate(n: usize, secs: f64) -> String {
@@ -319,9 +360,10 @@ fn bench(a: BenchArgs) -> Result<i32> {
     let n_docs = docs.len();
     let texts: Vec<String> = docs.iter().map(|d| d.text.clone()).collect();
     let ids: Vec<String> = docs.iter().map(|d| d.doc_id.clone()).collect();
-    let corpus = Corpus::from_texts(texts, Some(ids));
-    let (tables, tm) = pipeline.analyze_corpus(corpus)?;
-    let n = tables.sentences.height();
+    let corpus = Corpus::from_texts(texts, Some(ids))?;
+    let (tables, manifest) = pipeline.analyze(corpus, &|| false)?;
+    let tm = manifest.timings;
+    let n = tables.height("sentences");
     let threads = a.common.threads.map_or_else(
         || format!("{} (libtorch default)", tch::get_num_threads()),
         |t| t.to_string(),
@@ -329,7 +371,7 @@ fn bench(a: BenchArgs) -> Result<i32> {
     println!(
         "presslens bench: {n_docs} documents ({copies} copies of {}), {n} sentences, {} entities",
         base.len(),
-        tables.entities.height()
+        tables.height("entities")
     );
     println!(
         "models loaded in {load_s:.2}s; batch size {}, window {}, threads {threads}, shared encoder {}",
@@ -340,7 +382,7 @@ fn bench(a: BenchArgs) -> Result<i32> {
     println!("  infer     {}", rate(n, tm.infer));
     println!("  link      {}", rate(n, tm.link));
     println!("  end2end   {}", rate(n, tm.total));
-    Ok(0)
+    Ok(EXIT_OK)
 }
 
 #[cfg(test)]
@@ -349,12 +391,15 @@ mod tests {
 
     #[test]
     fn parse_and_bad_args() {
-        assert_eq!(main(["presslens", "--bogus"]), 2);
+        let never = || false;
+        assert_eq!(main(["presslens", "--bogus"], &never), EXIT_ERROR);
         assert_eq!(
-            main(["presslens", "run", "/no/such/input", "-o", "/tmp/x"]),
-            1
+            main(
+                ["presslens", "run", "/no/such/input", "-o", "/tmp/x"],
+                &never
+            ),
+            EXIT_ERROR
         );
-        assert!(model_opt("none").expect("ok").is_none());
-        assert_eq!(model_opt("default").expect("ok"), Some(ModelSpec::Default));
+        assert_eq!(main(["presslens", "split", "One. Two."], &never), EXIT_OK);
     }
 }

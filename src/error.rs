@@ -13,9 +13,17 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Fatal errors of the presslens pipeline.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// A file or directory could not be read or written.
+    /// A file or directory could not be read (input corpus, alias table, rules file...).
     #[error("{action} {path}: {source}")]
     Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The output folder or one of its files could not be created or written.
+    #[error("{action} {path}: {source}")]
+    Output {
         action: &'static str,
         path: PathBuf,
         #[source]
@@ -42,10 +50,13 @@ pub enum Error {
     Clean(#[from] crate::clean::CleanError),
     /// An option has an invalid value.
     #[error("invalid option {option}: {reason}")]
-    Option {
-        option: &'static str,
-        reason: String,
-    },
+    Option { option: String, reason: String },
+    /// The run manifest could not be serialised.
+    #[error("cannot serialise the run manifest: {0}")]
+    Manifest(#[source] serde_json::Error),
+    /// The run was interrupted (SIGINT / Ctrl-C) at a chunk boundary.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl Error {
@@ -58,6 +69,25 @@ impl Error {
             action,
             path: path.into(),
             source,
+        }
+    }
+
+    pub(crate) fn output(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
+        Error::Output {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn option(option: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Option {
+            option: option.into(),
+            reason: reason.into(),
         }
     }
 

@@ -77,6 +77,15 @@ impl ModelSpec {
         }
     }
 
+    /// The spelling [`ModelSpec::parse`] reads back (`default`, a folder, `hf:ORG/NAME`).
+    pub fn as_arg(&self) -> String {
+        match self {
+            ModelSpec::Default => "default".into(),
+            ModelSpec::Local(p) => p.display().to_string(),
+            ModelSpec::Hub(id) => format!("hf:{id}"),
+        }
+    }
+
     /// Human-readable description, used in the manifest and error messages.
     pub fn describe(&self) -> String {
         match self {
@@ -128,7 +137,7 @@ impl DeviceChoice {
                     Ok(Device::Cuda(0))
                 } else {
                     Err(Error::Option {
-                        option: "device",
+                        option: "device".into(),
                         reason: "cuda requested but libtorch sees no CUDA device".into(),
                     })
                 }
@@ -1025,8 +1034,13 @@ pub fn load_cached(spec: &ModelSpec, device: Device, max_window: usize) -> Resul
 
 /// Options of the inference stage.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct InferOptions {
+    /// Sentiment model; `None` skips the task.
+    #[serde(with = "crate::options::model_arg")]
     pub sentiment_model: Option<ModelSpec>,
+    /// NER model; `None` skips the task.
+    #[serde(with = "crate::options::model_arg")]
     pub ner_model: Option<ModelSpec>,
     pub device: DeviceChoice,
     /// Windows per encoder batch.
@@ -1038,12 +1052,28 @@ pub struct InferOptions {
     pub threads: Option<usize>,
     /// When both tasks use the same multi-task model, encode each sentence once for both
     /// heads (on by default; off only to measure the gain).
-    #[serde(default = "yes")]
     pub share_encoder: bool,
 }
 
-fn yes() -> bool {
-    true
+impl InferOptions {
+    /// Check value ranges.
+    pub fn validate(&self) -> Result<()> {
+        for (option, v) in [
+            ("batch_size", Some(self.batch_size)),
+            ("threads", self.threads),
+        ] {
+            if v == Some(0) {
+                return Err(Error::option(option, "must be at least 1"));
+            }
+        }
+        if self.max_window < 8 {
+            return Err(Error::option(
+                "max_window",
+                format!("must be at least 8 tokens, not {}", self.max_window),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for InferOptions {
@@ -1085,19 +1115,8 @@ fn lock(m: &SharedModel) -> Result<std::sync::MutexGuard<'_, LoadedModel>> {
 impl Analyzer {
     /// Load (or reuse) the models named by `opts`.
     pub fn new(opts: &InferOptions) -> Result<Self> {
-        if opts.batch_size == 0 {
-            return Err(Error::Option {
-                option: "batch_size",
-                reason: "must be at least 1".into(),
-            });
-        }
+        opts.validate()?;
         if let Some(n) = opts.threads {
-            if n == 0 {
-                return Err(Error::Option {
-                    option: "threads",
-                    reason: "must be at least 1".into(),
-                });
-            }
             tch::set_num_threads(n as i32);
         }
         let device = opts.device.resolve()?;

@@ -7,7 +7,7 @@
 //! Problems with one document (unreadable file, binary content, a row without text)
 //! never stop the stream: the document is yielded with its `error` set.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -39,7 +39,8 @@ pub enum Format {
 }
 
 /// Where and how to read a corpus.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
 pub struct InputSpec {
     pub path: PathBuf,
     pub format: Format,
@@ -51,22 +52,9 @@ pub struct InputSpec {
     pub title_col: Option<String>,
     /// Columns (or JSON fields) copied as they are into the `documents` table, e.g. the
     /// outlet, date or URL; table inputs only. Values are kept as strings.
-    #[serde(default)]
+    #[serde(deserialize_with = "crate::options::string_or_list")]
     pub keep_cols: Vec<String>,
 }
-
-/// Columns of the `documents` table, which kept input columns may not shadow.
-pub const DOCUMENT_COLUMNS: [&str; 9] = [
-    "doc_id",
-    "source",
-    "title",
-    "text",
-    "n_chars",
-    "n_sentences",
-    "sentiment_mean",
-    "error",
-    "warning",
-];
 
 /// One document as read, before cleaning.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -173,7 +161,33 @@ pub struct Corpus {
     inner: Box<dyn Iterator<Item = RawDoc> + Send>,
     total: Option<usize>,
     format: Format,
-    seen_ids: HashSet<String>,
+    ids: UniqueIds,
+}
+
+/// Makes repeated document ids unique, stably: the second `a` becomes `a#2`, the third
+/// `a#3` (skipping any `a#k` the input uses itself). Linear in the number of documents.
+#[derive(Debug, Default)]
+struct UniqueIds {
+    seen: HashSet<String>,
+    /// Next suffix to try per repeated id.
+    next: HashMap<String, usize>,
+}
+
+impl UniqueIds {
+    fn make_unique(&mut self, id: String) -> String {
+        if !self.seen.contains(&id) {
+            self.seen.insert(id.clone());
+            return id;
+        }
+        let k = self.next.entry(id.clone()).or_insert(2);
+        loop {
+            let candidate = format!("{id}#{k}");
+            *k += 1;
+            if self.seen.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Corpus {
@@ -233,20 +247,37 @@ impl Corpus {
             inner,
             total,
             format,
-            seen_ids: HashSet::new(),
+            ids: UniqueIds::default(),
         })
     }
 
-    /// Build a corpus from in-memory texts (the Python `analyze` entry point).
-    pub fn from_texts(texts: Vec<String>, ids: Option<Vec<String>>) -> Self {
+    /// Build a corpus from in-memory texts (the Python `analyze` entry point); `ids`, when
+    /// given, must have one id per text.
+    pub fn from_texts(texts: Vec<String>, ids: Option<Vec<String>>) -> Result<Self> {
+        Self::from_decoded(texts.into_iter().map(|t| (t, None)).collect(), ids)
+    }
+
+    /// [`Corpus::from_texts`] for texts that come with a decoding warning each (or none).
+    pub fn from_decoded(
+        texts: Vec<(String, Option<String>)>,
+        ids: Option<Vec<String>>,
+    ) -> Result<Self> {
         let n = texts.len();
-        let ids = ids.map(|v| v.into_iter().map(Some).collect::<Vec<_>>());
-        let ids = ids.unwrap_or_else(|| vec![None; n]);
+        let ids: Vec<Option<String>> = match ids {
+            Some(ids) if ids.len() != n => {
+                return Err(Error::option(
+                    "ids",
+                    format!("{} ids for {n} texts: give one id per text", ids.len()),
+                ))
+            }
+            Some(ids) => ids.into_iter().map(Some).collect(),
+            None => vec![None; n],
+        };
         let docs = texts
             .into_iter()
             .zip(ids)
             .enumerate()
-            .map(|(i, (text, id))| {
+            .map(|(i, ((text, warning), id))| {
                 let doc_id = id.unwrap_or_else(|| content_id(&text));
                 let source = format!("texts[{i}]");
                 if text.trim().is_empty() {
@@ -256,25 +287,21 @@ impl Corpus {
                     doc_id,
                     source,
                     text,
+                    warning,
                     ..Default::default()
                 }
             });
-        Corpus {
+        Ok(Corpus {
             inner: Box::new(docs.collect::<Vec<_>>().into_iter()),
             total: Some(n),
             format: Format::Auto,
-            seen_ids: HashSet::new(),
-        }
+            ids: UniqueIds::default(),
+        })
     }
 
     /// Number of documents when known up front (folders, Parquet, in-memory texts).
     pub fn total(&self) -> Option<usize> {
         self.total
-    }
-
-    /// The resolved input format.
-    pub fn format(&self) -> Format {
-        self.format
     }
 
     /// Read up to `n` documents.
@@ -295,13 +322,7 @@ impl Iterator for Corpus {
     fn next(&mut self) -> Option<RawDoc> {
         let mut doc = self.inner.next()?;
         // doc_id is a key in every table: make repeated ids unique, stably.
-        if !self.seen_ids.insert(doc.doc_id.clone()) {
-            let mut k = 2;
-            while !self.seen_ids.insert(format!("{}#{k}", doc.doc_id)) {
-                k += 1;
-            }
-            doc.doc_id = format!("{}#{k}", doc.doc_id);
-        }
+        doc.doc_id = self.ids.make_unique(std::mem::take(&mut doc.doc_id));
         Some(doc)
     }
 }
@@ -313,7 +334,7 @@ fn check_keep_cols(spec: &InputSpec, format: Format) -> Result<()> {
     }
     if matches!(format, Format::Txt | Format::Auto) {
         return Err(Error::Option {
-            option: "keep_cols",
+            option: "keep_cols".into(),
             reason: format!(
                 "columns can only be kept from a table input (JSONL, CSV, TSV, Parquet); {} is \
                  text files: join your metadata to the documents table on doc_id instead",
@@ -323,9 +344,9 @@ fn check_keep_cols(spec: &InputSpec, format: Format) -> Result<()> {
     }
     let mut seen = HashSet::new();
     for c in &spec.keep_cols {
-        if DOCUMENT_COLUMNS.contains(&c.as_str()) {
+        if crate::tables::DOCUMENT_COLUMNS.contains(&c.as_str()) {
             return Err(Error::Option {
-                option: "keep_cols",
+                option: "keep_cols".into(),
                 reason: format!(
                     "'{c}' is a column of the documents table already (use --id-col / \
                      --title-col for ids and titles)"
@@ -334,7 +355,7 @@ fn check_keep_cols(spec: &InputSpec, format: Format) -> Result<()> {
         }
         if !seen.insert(c) {
             return Err(Error::Option {
-                option: "keep_cols",
+                option: "keep_cols".into(),
                 reason: format!("'{c}' is named twice"),
             });
         }

@@ -1,4 +1,4 @@
-//! Stage 4b — link: entity mentions become entities, and entities become analysis tables.
+//! Stage 5 — link: entity mentions become entities, and entities become analysis tables.
 //!
 //! * Within a document ([`Linker::link_doc`]): titles and possessives are stripped
 //!   ("President Putin", "Kishida's"); a person's surname or first name alone links to the
@@ -506,6 +506,51 @@ impl CorpusIndex {
 
     pub fn n_entities(&self) -> usize {
         self.resolved.values().collect::<HashSet<_>>().len()
+    }
+}
+
+/// Corpus-level linking of a batch of mentions: the canonical name and alias source of
+/// each, in order; every mention is also fed to `agg` for the analysis tables.
+pub fn link_mentions(
+    e: &crate::tables::EntRows,
+    index: &CorpusIndex,
+    agg: &mut Aggregator,
+) -> (Vec<String>, Vec<&'static str>) {
+    let n = e.doc_id.len();
+    let mut entity = Vec::with_capacity(n);
+    let mut source = Vec::with_capacity(n);
+    for i in 0..n {
+        let canonical = index.canonical(&e.ent_label[i], &e.name[i]);
+        let src = if e.from_table[i] {
+            AliasSource::Table
+        } else if canonical != e.text[i] {
+            AliasSource::Rule
+        } else {
+            AliasSource::None
+        };
+        agg.push(&MentionRow {
+            doc_id: &e.doc_id[i],
+            sent_idx: e.sent_idx[i],
+            surface: &e.text[i],
+            entity: &canonical,
+            label: &e.ent_label[i],
+            polarity: e.polarity[i],
+            sentiment: e.sentiment[i].as_deref(),
+        });
+        entity.push(canonical);
+        source.push(src.as_str());
+    }
+    (entity, source)
+}
+
+/// Record a chunk's document-linked mentions in the corpus index.
+pub fn observe_mentions(index: &mut CorpusIndex, e: &crate::tables::EntRows) {
+    for i in 0..e.name.len() {
+        index.observe(&Linked {
+            name: e.name[i].clone(),
+            label: e.ent_label[i].clone(),
+            from_table: e.from_table[i],
+        });
     }
 }
 

@@ -1,113 +1,29 @@
-//! The pipeline: ingest → clean → segment → infer → sink, chunk by chunk.
+//! The pipeline: ingest → clean → segment → infer → link → sink, chunk by chunk.
 //!
 //! Documents flow one way through the stages. Cleaning and segmentation run in parallel
 //! across documents (rayon); inference batches the sentences of a whole chunk. A problem
 //! with one document is recorded in its `error` column; the run goes on.
+//!
+//! [`run`] (a corpus on disk → a run folder) and [`analyze`] (texts in memory → frames)
+//! are the two entries; both open and check the input before loading any model, and both
+//! go through the one chunk loop, [`Pipeline::execute`].
 
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::time::Instant;
 
+use polars::prelude::{df, DataFrame};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::clean::CleanRules;
 use crate::error::{Error, Result};
-use crate::infer::{Analyzer, InferOptions, SentenceOutput};
+use crate::infer::{Analyzer, SentenceOutput};
 use crate::ingest::{Corpus, InputSpec, RawDoc};
-use crate::link::{AliasTable, CorpusIndex, Linker};
-use crate::segment::Segmenter;
-use crate::sink::{DocError, EntRows, Rows, SentRows, TableSink, Tables};
-use polars::prelude::{df, DataFrame};
-
-/// Cleaning options a user can set.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct CleanOptions {
-    /// Extra regexes; a line matching one is dropped as boilerplate.
-    pub drop_patterns: Vec<String>,
-    /// A file of extra regexes, one per line.
-    pub rules_file: Option<PathBuf>,
-    /// Drop lines repeating an earlier line of the same document.
-    pub dedupe_lines: bool,
-}
-
-impl Default for CleanOptions {
-    fn default() -> Self {
-        CleanOptions {
-            drop_patterns: Vec::new(),
-            rules_file: None,
-            dedupe_lines: true,
-        }
-    }
-}
-
-impl CleanOptions {
-    /// Build the cleaning rules.
-    pub fn rules(&self) -> Result<CleanRules> {
-        let rules = match &self.rules_file {
-            Some(p) => CleanRules::from_file(p)?,
-            None => CleanRules::default(),
-        };
-        Ok(rules
-            .with_drop_patterns(&self.drop_patterns)?
-            .dedupe_lines(self.dedupe_lines))
-    }
-}
-
-/// Options of a run.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct PipelineOptions {
-    pub clean: CleanOptions,
-    pub infer: InferOptions,
-    /// Extra abbreviations for the sentence splitter (without the final period).
-    pub abbreviations: Vec<String>,
-    /// Documents per chunk: bounds memory and sets the Parquet row-group size.
-    pub chunk_size: usize,
-    /// A user alias table (CSV or TOML) for entity linking.
-    #[serde(default)]
-    pub aliases: Option<PathBuf>,
-}
-
-impl Default for PipelineOptions {
-    fn default() -> Self {
-        PipelineOptions {
-            clean: CleanOptions::default(),
-            infer: InferOptions::default(),
-            abbreviations: Vec::new(),
-            chunk_size: 256,
-            aliases: None,
-        }
-    }
-}
-
-/// Seconds spent per stage.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
-pub struct Timings {
-    pub ingest: f64,
-    pub clean: f64,
-    pub segment: f64,
-    pub infer: f64,
-    /// Corpus-wide entity linking, analysis tables and the final table files.
-    pub link: f64,
-    pub write: f64,
-    pub total: f64,
-}
-
-/// Counts of a run.
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
-pub struct Counts {
-    pub documents: usize,
-    pub failed_documents: usize,
-    pub sentences: usize,
-    pub entities: usize,
-}
-
-/// Progress report after each chunk.
-#[derive(Debug, Clone, Copy)]
-pub struct Progress {
-    pub documents_done: usize,
-    pub documents_total: Option<usize>,
-    pub sentences_done: usize,
-}
+use crate::link::{observe_mentions, AliasTable, CorpusIndex, Linker};
+use crate::manifest::{Counts, Manifest, Progress, Timings};
+use crate::options::PipelineOptions;
+use crate::segment::{Segmenter, Sentence};
+use crate::sink::{ChunkSink, DocError, MemorySink, TableSink};
+use crate::tables::{table_err, EntRows, Rows, SentRows, Tables, TABLES};
 
 /// A loaded pipeline: cleaning rules, segmenter and models, reusable across runs.
 pub struct Pipeline {
@@ -126,23 +42,6 @@ impl std::fmt::Debug for Pipeline {
     }
 }
 
-/// Convert byte offsets of `text` to character offsets (Python's string indices).
-struct CharIndex {
-    /// Byte offset of every char start, plus `text.len()`.
-    starts: Vec<usize>,
-}
-
-impl CharIndex {
-    fn new(text: &str) -> Self {
-        let mut starts: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
-        starts.push(text.len());
-        CharIndex { starts }
-    }
-    fn char_of(&self, byte: usize) -> usize {
-        self.starts.partition_point(|&b| b < byte)
-    }
-}
-
 /// The `start..end` characters of `s`.
 fn char_slice(s: &str, start: usize, end: usize) -> &str {
     let mut it = s
@@ -158,26 +57,104 @@ fn char_slice(s: &str, start: usize, end: usize) -> &str {
     &s[b0..b1]
 }
 
+/// Cut a sentence longer than `cap` characters into pieces of at most `cap` characters,
+/// each ending at the last whitespace before the cap where there is one; pieces are
+/// trimmed, so they never start or end with whitespace.
+fn cut_sentence(text: &str, s: Sentence, cap: usize) -> Vec<Sentence> {
+    if s.chars.len() <= cap {
+        return vec![s];
+    }
+    let mut out = Vec::new();
+    // (byte, char) of each char of the sentence, plus its end.
+    let mut marks: Vec<(usize, usize)> = text[s.bytes.clone()]
+        .char_indices()
+        .enumerate()
+        .map(|(k, (b, _))| (s.bytes.start + b, s.chars.start + k))
+        .collect();
+    marks.push((s.bytes.end, s.chars.end));
+    let is_space = |i: usize| text[marks[i].0..marks[i + 1].0].trim().is_empty();
+    let mut start = 0;
+    let last = marks.len() - 1;
+    while start < last {
+        while start < last && is_space(start) {
+            start += 1;
+        }
+        if start == last {
+            break;
+        }
+        let mut end = (start + cap).min(last);
+        if end < last {
+            if let Some(ws) = (start + 1..end).rev().find(|&i| is_space(i)) {
+                end = ws;
+            }
+        }
+        let mut trimmed = end;
+        while trimmed > start && is_space(trimmed - 1) {
+            trimmed -= 1;
+        }
+        out.push(Sentence {
+            bytes: marks[start].0..marks[trimmed].0,
+            chars: marks[start].1..marks[trimmed].1,
+        });
+        start = end;
+    }
+    out
+}
+
 /// A document after cleaning and segmentation.
 struct Prepared {
     raw: RawDoc,
     title: Option<String>,
     text: String,
     n_chars: usize,
-    /// (char start, char end, byte start, byte end) of each sentence.
-    spans: Vec<(usize, usize, usize, usize)>,
+    spans: Vec<Sentence>,
     error: Option<String>,
+}
+
+/// Analyse a corpus on disk into the run folder `out`; returns the manifest it wrote.
+/// The input and the output folder are checked before the models load.
+pub fn run(
+    input: &InputSpec,
+    out: &Path,
+    opts: PipelineOptions,
+    progress: &mut dyn FnMut(Progress),
+    stop: &dyn Fn() -> bool,
+) -> Result<Manifest> {
+    opts.validate()?;
+    let corpus = Corpus::open(input)?;
+    let sink = TableSink::create(out, &input.keep_cols)?;
+    let pipeline = Pipeline::new(opts)?;
+    pipeline.run(corpus, Some(input), sink, progress, stop)
+}
+
+/// Analyse texts held in memory; returns the tables and the manifest of the analysis.
+pub fn analyze(
+    texts: Vec<String>,
+    ids: Option<Vec<String>>,
+    opts: PipelineOptions,
+    stop: &dyn Fn() -> bool,
+) -> Result<(Tables, Manifest)> {
+    let texts = texts.into_iter().map(|t| (t, None)).collect();
+    analyze_decoded(texts, ids, opts, stop)
+}
+
+/// [`analyze`] for texts that were decoded lossily: each text comes with the warning
+/// (if any) its decoding raised, recorded in the `warning` column.
+pub fn analyze_decoded(
+    texts: Vec<(String, Option<String>)>,
+    ids: Option<Vec<String>>,
+    opts: PipelineOptions,
+    stop: &dyn Fn() -> bool,
+) -> Result<(Tables, Manifest)> {
+    opts.validate()?;
+    let corpus = Corpus::from_decoded(texts, ids)?;
+    Pipeline::new(opts)?.analyze(corpus, stop)
 }
 
 impl Pipeline {
     /// Build the cleaning rules and segmenter and load the models.
     pub fn new(opts: PipelineOptions) -> Result<Self> {
-        if opts.chunk_size == 0 {
-            return Err(Error::Option {
-                option: "chunk_size",
-                reason: "must be at least 1".into(),
-            });
-        }
+        opts.validate()?;
         Ok(Pipeline {
             rules: opts.clean.rules()?,
             segmenter: Segmenter::default().with_abbreviations(&opts.abbreviations),
@@ -190,17 +167,15 @@ impl Pipeline {
         })
     }
 
-    /// The options this pipeline was built with.
-    pub fn options(&self) -> &PipelineOptions {
-        &self.opts
-    }
-
-    /// The analyzer (models) of this pipeline.
-    pub fn analyzer(&self) -> &Analyzer {
-        &self.analyzer
-    }
-
-    fn prepare(&self, raw: RawDoc) -> Prepared {
+    fn prepare(&self, mut raw: RawDoc) -> Prepared {
+        let cap = self.opts.max_document_chars;
+        if raw.error.is_none() && raw.text.len() > cap && raw.text.chars().count() > cap {
+            raw.error = Some(format!(
+                "document has {} characters, over the limit of {cap} (max_document_chars)",
+                raw.text.chars().count()
+            ));
+            raw.text = String::new();
+        }
         if let Some(e) = &raw.error {
             return Prepared {
                 error: Some(e.clone()),
@@ -237,13 +212,24 @@ impl Pipeline {
         if p.error.is_some() {
             return;
         }
-        let idx = CharIndex::new(&p.text);
-        p.spans = self
-            .segmenter
-            .split(&p.text)
+        let cap = self.opts.max_sentence_chars;
+        let sentences = self.segmenter.sentences(&p.text);
+        let long = sentences.iter().filter(|s| s.chars.len() > cap).count();
+        if long == 0 {
+            p.spans = sentences;
+            return;
+        }
+        p.spans = sentences
             .into_iter()
-            .map(|s| (idx.char_of(s.start), idx.char_of(s.end), s.start, s.end))
+            .flat_map(|s| cut_sentence(&p.text, s, cap))
             .collect();
+        let note = format!(
+            "{long} sentence(s) longer than {cap} characters cut into pieces (max_sentence_chars)"
+        );
+        p.raw.warning = Some(match p.raw.warning.take() {
+            Some(w) => format!("{w}; {note}"),
+            None => note,
+        });
     }
 
     /// Clean, segment and analyse one chunk of documents into table rows.
@@ -272,7 +258,7 @@ impl Pipeline {
     fn infer_chunk(&self, prepared: &mut [Prepared]) -> Vec<Vec<SentenceOutput>> {
         let sentences: Vec<&str> = prepared
             .iter()
-            .flat_map(|p| p.spans.iter().map(|s| &p.text[s.2..s.3]))
+            .flat_map(|p| p.spans.iter().map(|s| &p.text[s.bytes.clone()]))
             .collect();
         match self.analyzer.analyze(&sentences) {
             Ok(all) => {
@@ -285,7 +271,8 @@ impl Pipeline {
             Err(_) => prepared
                 .iter_mut()
                 .map(|p| {
-                    let sents: Vec<&str> = p.spans.iter().map(|s| &p.text[s.2..s.3]).collect();
+                    let sents: Vec<&str> =
+                        p.spans.iter().map(|s| &p.text[s.bytes.clone()]).collect();
                     match self.analyzer.analyze(&sents) {
                         Ok(o) => o,
                         Err(e) => {
@@ -298,118 +285,120 @@ impl Pipeline {
         }
     }
 
-    /// Analyse in-memory documents and return all tables (no files written).
-    pub fn analyze_corpus(&self, mut corpus: Corpus) -> Result<(Tables, Timings)> {
-        let start = Instant::now();
-        let mut timings = Timings::default();
-        let mut rows = Rows::default();
-        let mut index = CorpusIndex::default();
-        loop {
-            let t = Instant::now();
-            let chunk = corpus.next_chunk(self.opts.chunk_size);
-            timings.ingest += t.elapsed().as_secs_f64();
-            if chunk.is_empty() {
-                break;
-            }
-            let chunk_rows = self.process(chunk, &mut timings);
-            observe(&mut index, &chunk_rows.ent);
-            rows.extend(chunk_rows);
-        }
-        let t = Instant::now();
-        index.resolve();
-        let tables = rows.into_tables(&index, &[])?;
-        timings.link += t.elapsed().as_secs_f64();
-        timings.total = start.elapsed().as_secs_f64();
-        Ok((tables, timings))
-    }
-
-    /// Run over a corpus on disk and write the tables and manifest into `out`.
-    pub fn run(
+    /// The chunk loop: read, process and hand each chunk to `sink`, observing every
+    /// mention for corpus-level linking. Stops with [`Error::Interrupted`] at the next
+    /// chunk boundary once `stop` is set.
+    pub fn execute(
         &self,
-        input: &InputSpec,
-        out: &Path,
+        mut corpus: Corpus,
+        sink: &mut dyn ChunkSink,
         progress: &mut dyn FnMut(Progress),
-    ) -> Result<RunSummary> {
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Executed> {
         let start = Instant::now();
-        let mut corpus = Corpus::open(input)?;
         let total = corpus.total();
-        let mut sink = TableSink::create(out, &input.keep_cols)?;
-        let mut timings = Timings::default();
-        let mut counts = Counts::default();
-        let mut errors = Vec::new();
-        let mut index = CorpusIndex::default();
+        let mut ex = Executed::default();
         loop {
+            if stop() {
+                return Err(Error::Interrupted);
+            }
             let t = Instant::now();
             let chunk = corpus.next_chunk(self.opts.chunk_size);
-            timings.ingest += t.elapsed().as_secs_f64();
+            ex.timings.ingest += t.elapsed().as_secs_f64();
             if chunk.is_empty() {
                 break;
             }
-            let rows = self.process(chunk, &mut timings);
-            counts.documents += rows.doc.doc_id.len();
-            counts.sentences += rows.sent.doc_id.len();
-            counts.entities += rows.ent.doc_id.len();
+            let rows = self.process(chunk, &mut ex.timings);
+            ex.counts.documents += rows.doc.doc_id.len();
+            ex.counts.sentences += rows.sent.doc_id.len();
+            ex.counts.entities += rows.ent.doc_id.len();
             for (i, e) in rows.doc.error.iter().enumerate() {
                 if let Some(e) = e {
-                    errors.push(DocError {
+                    ex.errors.push(DocError {
                         doc_id: rows.doc.doc_id[i].clone(),
                         source: rows.doc.source[i].clone(),
                         error: e.clone(),
                     });
                 }
             }
-            observe(&mut index, &rows.ent);
+            observe_mentions(&mut ex.index, &rows.ent);
             let t = Instant::now();
             sink.write(rows)?;
-            timings.write += t.elapsed().as_secs_f64();
+            ex.timings.write += t.elapsed().as_secs_f64();
             progress(Progress {
-                documents_done: counts.documents,
+                documents_done: ex.counts.documents,
                 documents_total: total,
-                sentences_done: counts.sentences,
+                sentences_done: ex.counts.sentences,
             });
         }
-        counts.failed_documents = errors.len();
+        ex.counts.failed_documents = ex.errors.len();
         let t = Instant::now();
-        index.resolve();
-        timings.total = start.elapsed().as_secs_f64();
-        let summary = RunSummary {
-            output: out.to_path_buf(),
-            counts,
-            timings,
-            errors,
-        };
-        let manifest = self.manifest(input, &summary)?;
-        sink.finish(&index, &manifest)?;
-        let mut summary = summary;
-        summary.timings.link += t.elapsed().as_secs_f64();
-        summary.timings.total = start.elapsed().as_secs_f64();
-        Ok(summary)
+        ex.index.resolve();
+        ex.timings.link += t.elapsed().as_secs_f64();
+        ex.timings.total = start.elapsed().as_secs_f64();
+        Ok(ex)
     }
 
-    fn manifest(&self, input: &InputSpec, s: &RunSummary) -> Result<serde_json::Value> {
-        let created = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or(Duration::ZERO)
-            .as_secs();
-        Ok(serde_json::json!({
-            "presslens_version": env!("CARGO_PKG_VERSION"),
-            "created_unix": created,
-            "input": input,
-            "options": self.opts,
-            "models": self.analyzer.models()?,
-            "tables": {
-                "documents": "documents.parquet",
-                "sentences": "sentences.parquet",
-                "entities": "entities.parquet",
-                "entity_stats": "entity_stats.parquet",
-                "cooccurrence": "cooccurrence.parquet",
-                "name_variants": "name_variants.parquet",
-            },
-            "counts": s.counts,
-            "timings_s": s.timings,
-            "errors": s.errors,
-        }))
+    /// Analyse an in-memory corpus: all tables as frames, no files written.
+    pub fn analyze(&self, corpus: Corpus, stop: &dyn Fn() -> bool) -> Result<(Tables, Manifest)> {
+        let start = Instant::now();
+        let mut sink = MemorySink::default();
+        let mut ex = self.execute(corpus, &mut sink, &mut |_| (), stop)?;
+        let t = Instant::now();
+        let tables = sink.rows.into_tables(&ex.index, &[])?;
+        ex.timings.link += t.elapsed().as_secs_f64();
+        ex.timings.total = start.elapsed().as_secs_f64();
+        let rows: Vec<(&str, usize)> = TABLES.iter().map(|t| (*t, tables.height(t))).collect();
+        let manifest = self.manifest(&rows, None, ex)?;
+        Ok((tables, manifest))
     }
+
+    /// Run over a corpus into a [`TableSink`]; writes the tables, then the manifest.
+    pub fn run(
+        &self,
+        corpus: Corpus,
+        input: Option<&InputSpec>,
+        mut sink: TableSink,
+        progress: &mut dyn FnMut(Progress),
+        stop: &dyn Fn() -> bool,
+    ) -> Result<Manifest> {
+        let start = Instant::now();
+        let mut ex = self.execute(corpus, &mut sink, progress, stop)?;
+        let t = Instant::now();
+        let finished = sink.finish(&ex.index)?;
+        ex.timings.link += t.elapsed().as_secs_f64();
+        ex.timings.total = start.elapsed().as_secs_f64();
+        let manifest = self.manifest(&finished.rows(), input, ex)?;
+        let json = serde_json::to_value(&manifest).map_err(Error::Manifest)?;
+        finished.commit(&json)?;
+        Ok(manifest)
+    }
+
+    fn manifest(
+        &self,
+        rows: &[(&str, usize)],
+        input: Option<&InputSpec>,
+        ex: Executed,
+    ) -> Result<Manifest> {
+        Ok(Manifest::new(
+            rows,
+            input.cloned(),
+            self.opts.clone(),
+            self.analyzer.models()?,
+            ex.counts,
+            ex.timings,
+            ex.errors,
+        ))
+    }
+}
+
+/// What the chunk loop gathered: counts, timings, failed documents, the corpus index.
+#[derive(Debug, Default)]
+pub struct Executed {
+    pub counts: Counts,
+    pub timings: Timings,
+    pub errors: Vec<DocError>,
+    pub index: CorpusIndex,
 }
 
 /// Infer sentiment and entities for sentences taken as they are (no cleaning, no
@@ -439,33 +428,17 @@ pub fn predict(analyzer: &Analyzer, sentences: &[String]) -> Result<[DataFrame; 
             e.score.push(ent.score);
         }
     }
-    let table = |name: &'static str| {
-        move |source| Error::Table {
-            table: name.to_string(),
-            source,
-        }
-    };
     let sentences = df!(
         "sent_idx" => s.sent_idx, "text" => s.text, "sentiment_label" => s.sentiment_label,
         "sentiment_score" => s.sentiment_score, "polarity" => s.polarity,
     )
-    .map_err(table("sentences"))?;
+    .map_err(table_err("sentences"))?;
     let entities = df!(
         "sent_idx" => e.sent_idx, "start" => e.start, "end" => e.end, "text" => e.text,
         "label" => e.label, "score" => e.score,
     )
-    .map_err(table("entities"))?;
+    .map_err(table_err("entities"))?;
     Ok([sentences, entities])
-}
-
-fn observe(index: &mut CorpusIndex, e: &EntRows) {
-    for i in 0..e.name.len() {
-        index.observe(&crate::link::Linked {
-            name: e.name[i].clone(),
-            label: e.ent_label[i].clone(),
-            from_table: e.from_table[i],
-        });
-    }
 }
 
 fn push_rows(rows: &mut Rows, p: Prepared, outs: Vec<SentenceOutput>, linker: &Linker) {
@@ -474,8 +447,8 @@ fn push_rows(rows: &mut Rows, p: Prepared, outs: Vec<SentenceOutput>, linker: &L
     let mut polarities = Vec::new();
     if p.error.is_none() {
         for (i, (span, out)) in p.spans.iter().zip(outs).enumerate() {
-            let (c0, c1, b0, b1) = *span;
-            let sent_text = &p.text[b0..b1];
+            let (c0, c1) = (span.chars.start, span.chars.end);
+            let sent_text = &p.text[span.bytes.clone()];
             rows.sent.doc_id.push(doc_id.clone());
             rows.sent.sent_idx.push(i as i64);
             rows.sent.start.push(c0 as i64);
@@ -537,26 +510,41 @@ fn push_rows(rows: &mut Rows, p: Prepared, outs: Vec<SentenceOutput>, linker: &L
     rows.doc.meta.push(p.raw.meta);
 }
 
-/// What a run did.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct RunSummary {
-    pub output: PathBuf,
-    pub counts: Counts,
-    pub timings: Timings,
-    pub errors: Vec<DocError>,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::infer::{testing, ModelSpec};
+    use crate::infer::{testing, InferOptions, ModelSpec};
+
+    #[test]
+    fn long_sentences_are_cut_at_whitespace_into_capped_pieces() {
+        let text = "  ünï wörd ".repeat(40) + "end";
+        let seg = Segmenter::default();
+        for s in seg.sentences(&text) {
+            let pieces = cut_sentence(&text, s.clone(), 25);
+            assert!(pieces.len() > 10);
+            for p in &pieces {
+                let piece = &text[p.bytes.clone()];
+                assert!(p.chars.len() <= 25, "{piece:?}");
+                assert_eq!(piece.chars().count(), p.chars.len());
+                assert_eq!(piece, piece.trim());
+                assert!(!piece.is_empty());
+            }
+            let joined: String = pieces.iter().map(|p| &text[p.bytes.clone()]).collect();
+            let original: String = text[s.bytes].split_whitespace().collect();
+            assert_eq!(joined.split_whitespace().collect::<String>(), original);
+        }
+        let unbroken = "x".repeat(60);
+        let s = seg.sentences(&unbroken).remove(0);
+        let lens: Vec<usize> = cut_sentence(&unbroken, s, 25)
+            .iter()
+            .map(|p| p.chars.len())
+            .collect();
+        assert_eq!(lens, [25, 25, 10]);
+    }
 
     #[test]
     fn char_helpers() {
         let s = "Ünïcode — text";
-        let idx = CharIndex::new(s);
-        let b = s.find("text").expect("find");
-        assert_eq!(idx.char_of(b), 10);
         assert_eq!(char_slice(s, 10, 14), "text");
         assert_eq!(char_slice(s, 0, 0), "");
         assert_eq!(char_slice(s, 8, 9), "—");
@@ -577,6 +565,18 @@ mod tests {
         Pipeline::new(opts).expect("pipeline")
     }
 
+    fn run_into(
+        pipe: &Pipeline,
+        spec: &InputSpec,
+        out: &Path,
+        progress: &mut dyn FnMut(Progress),
+    ) -> Manifest {
+        let corpus = Corpus::open(spec).expect("open");
+        let sink = TableSink::create(out, &spec.keep_cols).expect("sink");
+        pipe.run(corpus, Some(spec), sink, progress, &|| false)
+            .expect("run")
+    }
+
     #[test]
     fn run_writes_tables_with_consistent_offsets_and_keeps_bad_documents() {
         let m = tempfile::tempdir().expect("tmp");
@@ -595,9 +595,7 @@ mod tests {
             path: input.path().to_path_buf(),
             ..Default::default()
         };
-        let s = pipe
-            .run(&spec, out.path(), &mut |_| calls += 1)
-            .expect("run");
+        let s = run_into(&pipe, &spec, out.path(), &mut |_| calls += 1);
         assert_eq!(calls, 2, "one progress report per chunk");
         assert_eq!(s.counts.documents, 3);
         assert_eq!(s.counts.failed_documents, 1);
@@ -654,7 +652,7 @@ mod tests {
             keep_cols: vec!["outlet".into(), "date".into()],
             ..Default::default()
         };
-        let s = pipe.run(&spec, out.path(), &mut |_| ()).expect("run");
+        let s = run_into(&pipe, &spec, out.path(), &mut |_| ());
         assert_eq!(s.counts.failed_documents, 1, "the row without text");
         let docs = crate::sink::read_table(out.path(), "documents").expect("docs");
         let names: Vec<&str> = docs.get_column_names().iter().map(|c| c.as_str()).collect();

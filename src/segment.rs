@@ -44,6 +44,15 @@ pub struct Span {
     pub end: usize,
 }
 
+/// A sentence's place in its text, in bytes and in characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sentence {
+    /// `&text[bytes]` is the sentence.
+    pub bytes: std::ops::Range<usize>,
+    /// The same span in characters (Unicode scalar values), as Python indexes strings.
+    pub chars: std::ops::Range<usize>,
+}
+
 /// How an abbreviation behaves when it is followed by whitespace and a capitalised word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AbbrKind {
@@ -273,6 +282,25 @@ impl Segmenter {
     /// Never panics, whatever the input.
     pub fn split(&self, text: &str) -> Vec<Span> {
         Scanner::new(self, text).run()
+    }
+
+    /// Splits `text` into sentences located both ways: byte offsets (to slice `text` in
+    /// Rust) and character offsets (Python string indices, the tables' `start`/`end`).
+    pub fn sentences(&self, text: &str) -> Vec<Sentence> {
+        let (mut chars, mut last) = (0, 0);
+        self.split(text)
+            .into_iter()
+            .map(|s| {
+                chars += text[last..s.start].chars().count();
+                let start = chars;
+                chars += text[s.start..s.end].chars().count();
+                last = s.end;
+                Sentence {
+                    bytes: s.start..s.end,
+                    chars: start..chars,
+                }
+            })
+            .collect()
     }
 
     fn lookup(&self, word: &str) -> Option<AbbrKind> {

@@ -11,6 +11,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Union
 
 import polars as pl
 import torch  # noqa: F401  (loads libtorch's shared libraries before the extension)
@@ -20,27 +21,33 @@ MODELS_DIR = Path(__file__).parent / "models"
 
 os.environ.setdefault("PRESSLENS_DEFAULT_MODEL", str(MODELS_DIR / "news-minilm"))
 
+from presslens import _presslens  # noqa: E402
 from presslens._presslens import (  # noqa: E402
-    InputError,
-    ModelError,
-    PresslensError,
     __version__,
     clean_text,
     sentence_spans,
     split_sentences,
 )
-from presslens._presslens import analyze as _analyze  # noqa: E402
-from presslens._presslens import predict as _predict  # noqa: E402
-from presslens._presslens import run as _run  # noqa: E402
+from presslens.exceptions import (  # noqa: E402
+    InputError,
+    ModelError,
+    OptionError,
+    OutputError,
+    PresslensError,
+)
 
 __all__ = [
+    "TABLES",
     "Analysis",
     "InputError",
     "ModelError",
+    "OptionError",
+    "OutputError",
     "PresslensError",
     "__version__",
     "analyze",
     "clean_text",
+    "default_options",
     "predict",
     "read_run",
     "read_table",
@@ -49,15 +56,22 @@ __all__ = [
     "split_sentences",
 ]
 
-TABLES = (
-    "documents",
-    "sentences",
-    "entities",
-    "entity_stats",
-    "cooccurrence",
-    "name_variants",
-)
-"""The tables of a run, each written as ``<name>.parquet``."""
+TABLES: tuple[str, ...] = tuple(_presslens.TABLES)
+"""The tables of a run, each written as ``<name>.parquet`` (defined in the Rust core)."""
+
+PathLike = Union[str, os.PathLike]
+
+
+def default_options() -> dict:
+    """The pipeline options and their defaults (the same as the CLI's)."""
+    return json.loads(_presslens.default_options())
+
+
+def _options(kind: str, given: dict) -> str:
+    """The keyword arguments of one options type as the JSON the core reads. ``None`` means
+    the core's default; paths become strings."""
+    names = _presslens.option_names_of(kind)
+    return json.dumps({k: given[k] for k in names if k in given}, default=os.fspath)
 
 
 @dataclass(frozen=True)
@@ -92,83 +106,80 @@ class Analysis:
 def analyze(
     texts: str | Sequence[str],
     *,
-    ids: Sequence[str] | None = None,
-    sentiment_model: str | os.PathLike | None = None,
-    ner_model: str | os.PathLike | None = None,
-    device: str = "cpu",
-    batch_size: int = 32,
-    max_window: int = 256,
+    ids: Sequence[object] | None = None,
+    sentiment_model: PathLike | None = None,
+    ner_model: PathLike | None = None,
+    device: str | None = None,
+    batch_size: int | None = None,
+    max_window: int | None = None,
     threads: int | None = None,
-    chunk_size: int = 256,
-    drop_patterns: Sequence[str] = (),
-    aliases: str | os.PathLike | None = None,
+    share_encoder: bool | None = None,
+    chunk_size: int | None = None,
+    drop_patterns: str | Sequence[str] | None = None,
+    clean_rules: PathLike | None = None,
+    keep_duplicate_lines: bool | None = None,
+    abbreviations: str | Sequence[str] | None = None,
+    aliases: PathLike | None = None,
+    max_sentence_chars: int | None = None,
+    max_document_chars: int | None = None,
 ) -> Analysis:
     """Analyse articles held in memory.
 
-    ``sentiment_model`` / ``ner_model``: ``None`` or ``"default"`` for the embedded model, a
-    local folder in Hugging Face layout, a hub id (``"org/name"``, needs a network once), or
-    ``"none"`` to skip the task. ``aliases``: an alias table (CSV ``alias,canonical[,label]``
-    or TOML ``[aliases]``) for entity linking.
+    The options are those of ``presslens run`` (see ``presslens run --help``); ``None``
+    keeps the default (:func:`default_options`). ``sentiment_model`` / ``ner_model``:
+    ``"default"`` for the embedded model, a local folder in Hugging Face layout, a hub id
+    (``"org/name"``, needs a network once), or ``"none"`` to skip the task. ``aliases``: an
+    alias table (CSV ``alias,canonical[,label]`` or TOML ``[aliases]``) for entity linking.
+    Ctrl-C stops at the next chunk and raises :class:`KeyboardInterrupt`.
     """
+    given = dict(locals())
     if isinstance(texts, str):
         texts = [texts]
-    frames, timings = _analyze(
+    frames, manifest = _presslens.analyze(
         list(texts),
-        ids=None if ids is None else [str(i) for i in ids],
-        sentiment_model=None if sentiment_model is None else str(sentiment_model),
-        ner_model=None if ner_model is None else str(ner_model),
-        device=device,
-        batch_size=batch_size,
-        max_window=max_window,
-        threads=threads,
-        chunk_size=chunk_size,
-        drop_patterns=list(drop_patterns),
-        aliases=None if aliases is None else Path(aliases),
+        None if ids is None else [str(i) for i in ids],
+        _options("pipeline", given),
     )
-    return Analysis(**dict(frames), timings=json.loads(timings))
+    manifest = json.loads(manifest)
+    return Analysis(**dict(frames), timings=manifest["timings_s"], manifest=manifest)
 
 
 def run(
-    input: str | os.PathLike,
-    output: str | os.PathLike,
+    input: PathLike,
+    output: PathLike,
     *,
-    format: str = "auto",
+    format: str | None = None,
     text_col: str | None = None,
     id_col: str | None = None,
     title_col: str | None = None,
-    keep_cols: Sequence[str] = (),
-    sentiment_model: str | os.PathLike | None = None,
-    ner_model: str | os.PathLike | None = None,
-    device: str = "cpu",
-    batch_size: int = 32,
-    max_window: int = 256,
+    keep_cols: str | Sequence[str] | None = None,
+    sentiment_model: PathLike | None = None,
+    ner_model: PathLike | None = None,
+    device: str | None = None,
+    batch_size: int | None = None,
+    max_window: int | None = None,
     threads: int | None = None,
-    chunk_size: int = 256,
-    drop_patterns: Sequence[str] = (),
-    aliases: str | os.PathLike | None = None,
+    share_encoder: bool | None = None,
+    chunk_size: int | None = None,
+    drop_patterns: str | Sequence[str] | None = None,
+    clean_rules: PathLike | None = None,
+    keep_duplicate_lines: bool | None = None,
+    abbreviations: str | Sequence[str] | None = None,
+    aliases: PathLike | None = None,
+    max_sentence_chars: int | None = None,
+    max_document_chars: int | None = None,
 ) -> dict:
-    """Analyse a corpus on disk (like ``presslens run``) and write Parquet tables into
-    ``output``. Returns the run's manifest (counts, timings, models, per-document errors).
+    """Analyse a corpus on disk and write Parquet tables into ``output``, as
+    ``presslens run`` does (same options; ``None`` keeps the default). Returns the run's
+    manifest (counts, timings, models, per-document errors).
 
     ``keep_cols``: columns of a table input (JSONL, CSV, TSV, Parquet) copied into the
-    ``documents`` table as strings, e.g. ``["outlet", "date"]``, to group results by."""
-    manifest = _run(
-        Path(input),
-        Path(output),
-        format=format,
-        text_col=text_col,
-        id_col=id_col,
-        title_col=title_col,
-        keep_cols=list(keep_cols),
-        sentiment_model=None if sentiment_model is None else str(sentiment_model),
-        ner_model=None if ner_model is None else str(ner_model),
-        device=device,
-        batch_size=batch_size,
-        max_window=max_window,
-        threads=threads,
-        chunk_size=chunk_size,
-        drop_patterns=list(drop_patterns),
-        aliases=None if aliases is None else Path(aliases),
+    ``documents`` table as strings, e.g. ``["outlet", "date"]``, to group results by.
+    Ctrl-C stops at the next chunk boundary, leaves ``output`` as it was and raises
+    :class:`KeyboardInterrupt`."""
+    given = dict(locals())
+    manifest = _presslens.run(
+        Path(input), Path(output), _options("input", given), _options("pipeline", given)
     )
     return json.loads(manifest)
 
@@ -176,34 +187,28 @@ def run(
 def predict(
     sentences: str | Sequence[str],
     *,
-    sentiment_model: str | os.PathLike | None = None,
-    ner_model: str | os.PathLike | None = None,
-    device: str = "cpu",
-    batch_size: int = 32,
-    max_window: int = 256,
+    sentiment_model: PathLike | None = None,
+    ner_model: PathLike | None = None,
+    device: str | None = None,
+    batch_size: int | None = None,
+    max_window: int | None = None,
     threads: int | None = None,
+    share_encoder: bool | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Sentiment and entities of sentences taken as they are (no cleaning, no splitting).
 
     Returns ``(sentences, entities)``: ``sentences`` has ``sent_idx`` (position in the
     input), ``text``, ``sentiment_label``, ``sentiment_score``, ``polarity``; ``entities``
     has ``sent_idx``, ``start``/``end`` (characters of that sentence), ``text``, ``label``,
-    ``score``. Models are named as in :func:`analyze`.
+    ``score``. Models and options as in :func:`analyze`.
     """
+    given = dict(locals())
     if isinstance(sentences, str):
         sentences = [sentences]
-    return _predict(
-        list(sentences),
-        sentiment_model=None if sentiment_model is None else str(sentiment_model),
-        ner_model=None if ner_model is None else str(ner_model),
-        device=device,
-        batch_size=batch_size,
-        max_window=max_window,
-        threads=threads,
-    )
+    return _presslens.predict(list(sentences), _options("infer", given))
 
 
-def read_table(output: str | os.PathLike, name: str) -> pl.DataFrame:
+def read_table(output: PathLike, name: str) -> pl.DataFrame:
     """One table of a finished run folder (``name`` in :data:`TABLES`)."""
     if name not in TABLES:
         raise ValueError(f"unknown table {name!r}; tables are {', '.join(TABLES)}")
@@ -213,13 +218,26 @@ def read_table(output: str | os.PathLike, name: str) -> pl.DataFrame:
     return pl.read_parquet(path)
 
 
-def read_run(output: str | os.PathLike) -> Analysis:
-    """Load the tables and manifest of a finished run folder."""
+def read_run(output: PathLike) -> Analysis:
+    """Load the tables and manifest of a finished run folder.
+
+    A folder is a finished run when ``manifest.json`` exists and every table has the number
+    of rows the manifest records (a run writes its manifest last and removes the previous
+    one first, so a folder caught between two runs is refused, not mixed)."""
     out = Path(output)
+    manifest_path = out / _presslens.MANIFEST
+    if not manifest_path.is_file():
+        raise InputError(f"{out}: not a finished presslens run (no {_presslens.MANIFEST})")
+    manifest = json.loads(manifest_path.read_text())
     missing = [t for t in TABLES if not (out / f"{t}.parquet").is_file()]
     if missing:
         raise InputError(f"{out}: not a finished presslens run (missing {', '.join(missing)})")
     frames = {t: pl.read_parquet(out / f"{t}.parquet") for t in TABLES}
-    manifest_path = out / "manifest.json"
-    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    for t, frame in frames.items():
+        entry = manifest.get("tables", {}).get(t)
+        if isinstance(entry, dict) and entry.get("rows") != frame.height:
+            raise InputError(
+                f"{out / (t + '.parquet')}: {frame.height} rows but the manifest records "
+                f"{entry.get('rows')}: the folder mixes two runs; run again into it"
+            )
     return Analysis(**frames, timings=manifest.get("timings_s", {}), manifest=manifest)

@@ -87,13 +87,16 @@ def test_analyze_tables_and_offsets(tiny_model):
 
 def test_long_sentence_is_windowed_not_truncated(tiny_model):
     words = " ".join(["Tokyo and Moscow talked"] * 150) + "."
-    res = presslens.analyze(words, sentiment_model=tiny_model, ner_model=tiny_model, max_window=32)
+    res = presslens.analyze(words, sentiment_model=tiny_model, ner_model=tiny_model, max_window=32,
+                            max_sentence_chars=10_000)
     assert res.sentences.height == 1
     assert res.sentences["polarity"].item() is not None
     check_offsets(res.documents, res.entities)
-    # Entities can be found past the first window (tokens beyond 32 are still labelled).
-    if res.entities.height:
-        assert res.entities["end"].max() <= len(words)
+    # Tokens past the first window (32 tokens, about 25 characters of this text) are
+    # still labelled: entities are found far beyond it, and none runs past the text.
+    assert res.entities.height > 0
+    assert res.entities["start"].max() > len(words) // 2
+    assert res.entities["end"].max() <= len(words)
 
 
 def test_task_can_be_switched_off(tiny_model):
@@ -111,7 +114,7 @@ def test_clear_errors(tiny_model, tmp_path):
         presslens.run(
             tmp_path / "missing", tmp_path / "out", sentiment_model=tiny_model, ner_model=tiny_model
         )
-    with pytest.raises(ValueError, match="ids has 1 items but texts has 2"):
+    with pytest.raises(presslens.OptionError, match="1 ids for 2 texts"):
         presslens.analyze(["a.", "b."], ids=["x"], sentiment_model=tiny_model, ner_model=tiny_model)
 
 
@@ -185,3 +188,69 @@ def test_read_table(tmp_path, tiny_model):
         assert isinstance(presslens.read_table(tmp_path / "out", name), pl.DataFrame)
     with pytest.raises(ValueError, match="unknown table"):
         presslens.read_table(tmp_path / "out", "nope")
+
+
+def test_option_errors_name_the_option(tiny_model):
+    m = {"sentiment_model": tiny_model, "ner_model": tiny_model}
+    with pytest.raises(presslens.OptionError, match="chunk_size") as e:
+        presslens.analyze("x.", chunk_size=-1, **m)
+    assert isinstance(e.value, ValueError) and isinstance(e.value, presslens.PresslensError)
+    with pytest.raises(presslens.OptionError, match="batch_size: must be at least 1"):
+        presslens.analyze("x.", batch_size=0, **m)
+    with pytest.raises(presslens.OptionError, match="empty model name"):
+        presslens.analyze("x.", sentiment_model="")
+    with pytest.raises(presslens.OptionError, match="regex|pattern"):
+        presslens.analyze("x.", drop_patterns=["(unclosed"], **m)
+
+
+def test_every_cli_option_works_from_python(tiny_model, tmp_path):
+    rules = tmp_path / "rules.txt"
+    rules.write_text("^promo corner 42x$\n")
+    text = ("PROMO CORNER 42X\nThe envoy met Brigadr. Tanaka in Tokyo about the talks.\n"
+            "The envoy met Brigadr. Tanaka in Tokyo about the talks.\n")
+    kw = {"sentiment_model": tiny_model, "ner_model": tiny_model}
+    base = presslens.analyze(text, **kw)
+    res = presslens.analyze(text, clean_rules=rules, keep_duplicate_lines=True,
+                            abbreviations="Brigadr", share_encoder=False, **kw)
+    assert "PROMO CORNER" in base.documents["text"].item()
+    assert "PROMO CORNER" not in res.documents["text"].item()
+    assert res.documents["text"].item().count("Brigadr. Tanaka") == 2
+    assert base.documents["text"].item().count("Brigadr. Tanaka") == 1
+    assert any(s.endswith("Brigadr.") for s in base.sentences["text"])
+    assert not any(s.endswith("Brigadr.") for s in res.sentences["text"])
+    assert res.manifest["options"]["share_encoder"] is False
+
+
+def test_output_problems_are_output_errors(tiny_model, tmp_path):
+    (tmp_path / "in.txt").write_text("Tokyo spoke.")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(presslens.OutputError, match="cannot create output folder"):
+        presslens.run(tmp_path / "in.txt", blocker / "out", sentiment_model=tiny_model,
+                      ner_model=tiny_model)
+
+
+def test_in_memory_manifest_and_lone_surrogates(tiny_model):
+    res = presslens.analyze(["Tokyo spoke \ud800 loudly.", "Moscow replied."],
+                            sentiment_model=tiny_model, ner_model=tiny_model)
+    assert res.manifest["counts"]["documents"] == 2
+    assert res.manifest["input"] is None
+    warning = res.documents["warning"][0]
+    assert warning and "replaced with U+FFFD" in warning
+    assert "\ufffd" in res.documents["text"][0]
+    assert res.documents["warning"][1] is None
+
+
+def test_caps_bound_the_work_per_document(tiny_model):
+    run_on = " ".join(["Tokyo and Moscow talked"] * 150)  # 3,599 characters, no full stop
+    kw = {"sentiment_model": tiny_model, "ner_model": tiny_model}
+    res = presslens.analyze([run_on, "x" * 101], max_sentence_chars=1000, max_document_chars=100,
+                            **kw)
+    assert res.sentences.filter(pl.col("doc_id") == res.documents["doc_id"][0]).height == 0
+    assert "over the limit of 100 (max_document_chars)" in res.documents["error"][0]
+    assert "over the limit of 100" in res.documents["error"][1]
+    res = presslens.analyze(run_on, max_sentence_chars=1000, **kw)
+    assert res.sentences.height == 4
+    assert res.sentences["text"].str.len_chars().max() <= 1000
+    assert "1 sentence(s) longer than 1000 characters cut" in res.documents["warning"].item()
+    check_offsets(res.documents, res.sentences)

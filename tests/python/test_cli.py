@@ -37,7 +37,7 @@ def test_split_command():
 
 def test_missing_input_is_fatal_with_clear_message(tmp_path, tiny_model):
     r = cli("run", tmp_path / "nope", "-o", tmp_path / "out", *models(tiny_model))
-    assert r.returncode == 1
+    assert r.returncode == 2
     assert "nope" in r.stderr and "no such file or directory" in r.stderr
     assert not (tmp_path / "out").exists()
 
@@ -69,7 +69,8 @@ def test_bad_documents_do_not_stop_the_run(tmp_path, tiny_model):
     assert {e["doc_id"] for e in manifest["errors"]} == {"empty", "binary", "boiler"}
     sents = pl.read_parquet(out / "sentences.parquet")
     check_offsets(docs, sents)
-    assert not [p.name for p in out.iterdir() if p.name.startswith(".")], "temp files left"
+    hidden = [p.name for p in out.iterdir() if p.name.startswith(".")]
+    assert hidden == [".presslens.lock"], "temp files left"
 
 
 def test_jsonl_and_csv_inputs(tmp_path, tiny_model):
@@ -97,19 +98,26 @@ def test_jsonl_and_csv_inputs(tmp_path, tiny_model):
     assert docs["doc_id"].to_list() == ["k1", "k2"]
     assert docs["n_sentences"].to_list() == [2, 0]
     r = cli("run", csv, "-o", out, "--text-col", "nope", *models(tiny_model))
-    assert r.returncode == 1 and "no text column 'nope'; columns are: key, article" in r.stderr
+    assert r.returncode == 2 and "no text column 'nope'; columns are: key, article" in r.stderr
 
 
 def test_parquet_input_and_python_run_matches_cli(tmp_path, tiny_model):
     src = tmp_path / "in.parquet"
-    pl.DataFrame({"doc_id": ["x", "y"], "text": ["One. Two.", "Three."]}).write_parquet(src)
-    manifest = presslens.run(src, tmp_path / "out", sentiment_model=tiny_model,
-                             ner_model=tiny_model)
-    assert manifest["counts"] == {"documents": 2, "failed_documents": 0, "sentences": 3,
-                                  "entities": manifest["counts"]["entities"]}
-    res = presslens.read_run(tmp_path / "out")
-    assert res.documents["doc_id"].to_list() == ["x", "y"]
-    assert res.manifest["models"]["ner"]["source"] == str(tiny_model)
+    frame = pl.DataFrame({"doc_id": ["x", "y"], "text": ["Tokyo met Moscow. Two.", "Three."]})
+    frame.write_parquet(src)
+    manifest = presslens.run(src, tmp_path / "py", sentiment_model=tiny_model,
+                             ner_model=tiny_model, drop_patterns="^Three")
+    r = cli("run", src, "-o", tmp_path / "cli", "--drop-pattern", "^Three", *models(tiny_model))
+    assert r.returncode == 0, r.stderr
+    py, cl = presslens.read_run(tmp_path / "py"), presslens.read_run(tmp_path / "cli")
+    assert manifest == py.manifest
+    assert manifest["counts"]["documents"] == 2 and manifest["counts"]["sentences"] == 2
+    assert manifest["errors"][0]["doc_id"] == "y", "the drop pattern reached the run"
+    assert py.manifest["options"] == cl.manifest["options"]
+    for name in presslens.TABLES:
+        assert getattr(py, name).equals(getattr(cl, name)), name
+    assert py.entities.height == manifest["counts"]["entities"]
+    assert py.manifest["models"]["ner"]["source"] == str(tiny_model)
 
 
 def test_kept_columns_reach_the_documents_table(tmp_path, tiny_model):
@@ -136,10 +144,10 @@ def test_kept_columns_reach_the_documents_table(tmp_path, tiny_model):
         (["--keep-col", "title"], "'title' is a column of the documents table"),
     ]:
         r = cli("run", csv, "-o", tmp_path / "bad", *args, *models(tiny_model))
-        assert r.returncode == 1 and message in r.stderr, r.stderr
+        assert r.returncode == 2 and message in r.stderr, r.stderr
         assert not (tmp_path / "bad" / "documents.parquet").exists()
     r = cli("run", SEEDS, "-o", tmp_path / "bad", "--keep-col", "outlet", *models(tiny_model))
-    assert r.returncode == 1 and "join your metadata to the documents table" in r.stderr
+    assert r.returncode == 2 and "join your metadata to the documents table" in r.stderr
 
 
 def test_seed_run_is_independent_of_chunking(tmp_path, tiny_model):
@@ -175,4 +183,54 @@ def test_cleaning_options(tmp_path, tiny_model):
     text = pl.read_parquet(out / "documents.parquet")["text"].item()
     assert text.count(para) == 2 and "PROMO CORNER 42X" in text
     r = cli("run", corpus, "-o", out, "--drop-pattern", "(", *models(tiny_model))
-    assert r.returncode == 1 and "(" in r.stderr
+    assert r.returncode == 2 and "(" in r.stderr
+
+
+def test_strict_exit_codes(tmp_path, tiny_model):
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text("Tokyo spoke. Moscow replied.\n")
+    (corpus / "empty.txt").write_text("\n")
+    r = cli("run", corpus, "-o", tmp_path / "a", *models(tiny_model))
+    assert r.returncode == 0, r.stderr
+    r = cli("run", corpus, "-o", tmp_path / "b", "--strict", *models(tiny_model))
+    assert r.returncode == 1 and "1 document(s) failed" in r.stderr
+    assert (tmp_path / "b" / "documents.parquet").is_file(), "--strict still writes the tables"
+    (corpus / "empty.txt").unlink()
+    r = cli("run", corpus, "-o", tmp_path / "c", "--strict", *models(tiny_model))
+    assert r.returncode == 0, r.stderr
+
+
+def test_manifest_timings_include_linking_and_finishing(tmp_path, tiny_model):
+    out = tmp_path / "out"
+    r = cli("run", SEEDS, "-o", out, *models(tiny_model))
+    assert r.returncode == 0, r.stderr
+    t = json.loads((out / "manifest.json").read_text())["timings_s"]
+    assert t["link"] > 0
+    stages = t["ingest"] + t["clean"] + t["segment"] + t["infer"] + t["link"] + t["write"]
+    assert t["total"] >= stages * 0.99, t
+
+
+def test_python_options_are_the_cli_options():
+    """Every option of the core reaches Python's run/analyze/predict and the CLI."""
+    import inspect
+
+    from presslens import _presslens
+
+    def params(fn):
+        return set(inspect.signature(fn).parameters)
+
+    pipeline = set(_presslens.option_names_of("pipeline"))
+    inputs = set(_presslens.option_names_of("input"))
+    infer = set(_presslens.option_names_of("infer"))
+    assert params(presslens.run) == {"input", "output"} | inputs | pipeline
+    assert params(presslens.analyze) == {"texts", "ids"} | pipeline
+    assert params(presslens.predict) == {"sentences"} | infer
+    assert set(presslens.default_options()) == pipeline
+    flags = {"drop_patterns": "--drop-pattern", "abbreviations": "--abbreviation",
+             "keep_cols": "--keep-col", "share_encoder": "--no-shared-encoder"}
+    # --no-shared-encoder is a hidden benchmarking switch; the others are in --help.
+    help_text = cli("run", "--help").stdout
+    for name in (pipeline | inputs) - {"share_encoder"}:
+        flag = flags.get(name, "--" + name.replace("_", "-"))
+        assert flag in help_text, flag
