@@ -3,7 +3,7 @@
 //!
 //! Exit codes, as ruff's: 0 success; 1 with `--strict` when any document failed;
 //! 2 when the run could not be done (bad arguments, unreadable input, model or output
-//! errors); 130 when interrupted (SIGINT), with nothing written.
+//! errors); 130 when interrupted (SIGINT) at a chunk boundary (rerun to resume).
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -18,6 +18,7 @@ use crate::manifest::Timings;
 use crate::options::{parse_model, CleanOptions, PipelineOptions};
 use crate::pipeline::Pipeline;
 use crate::segment::Segmenter;
+use crate::sink::Mode;
 
 /// Exit code: success.
 pub const EXIT_OK: i32 = 0;
@@ -142,6 +143,13 @@ struct RunArgs {
     /// Exit with code 1 when any document failed (the tables are written all the same).
     #[arg(long)]
     strict: bool,
+    /// Add the input's documents whose doc_id is not in OUTPUT yet, then recompute the
+    /// corpus-level tables over everything.
+    #[arg(long, conflicts_with = "overwrite")]
+    append: bool,
+    /// Remove the run in OUTPUT (its tables, journal and manifest) and start over.
+    #[arg(long)]
+    overwrite: bool,
     #[command(flatten)]
     common: CommonArgs,
 }
@@ -200,7 +208,7 @@ impl InputArgs {
 }
 
 /// Run the CLI with `argv` (program name first); returns the process exit code. `stop` is
-/// polled between chunks: when it returns true the run stops and nothing is written.
+/// polled between chunks: when it returns true the run stops after its committed chunks.
 pub fn main<I, T>(argv: I, stop: &dyn Fn() -> bool) -> i32
 where
     I: IntoIterator<Item = T>,
@@ -221,13 +229,7 @@ where
     };
     match result {
         Ok(code) => code,
-        Err(Error::Interrupted) => {
-            eprintln!(
-                "presslens: interrupted; the output folder was left as it was (nothing \
-                 written); run the command again to start over"
-            );
-            EXIT_INTERRUPTED
-        }
+        Err(Error::Interrupted) => EXIT_INTERRUPTED,
         Err(e) => {
             eprintln!("error: {e}");
             EXIT_ERROR
@@ -250,12 +252,37 @@ fn run(a: RunArgs, stop: &dyn Fn() -> bool) -> Result<i32> {
         );
         b
     };
+    let mode = if a.append {
+        Mode::Append
+    } else if a.overwrite {
+        Mode::Overwrite
+    } else {
+        Mode::Resume
+    };
     let started = Instant::now();
+    let mut announced = false;
+    let mut done = 0;
     let result = crate::pipeline::run(
         &input,
         &a.output,
         options,
+        mode,
         &mut |p| {
+            done = p.documents_done;
+            if p.documents_skipped > 0 && !announced && !a.quiet {
+                announced = true;
+                let why = if mode == Mode::Append {
+                    "already in the output"
+                } else {
+                    "committed by the interrupted run; resuming after them"
+                };
+                bar.suspend(|| {
+                    eprintln!(
+                        "presslens: skipping {} document(s) {why}",
+                        p.documents_skipped
+                    )
+                });
+            }
             if let Some(t) = p.documents_total {
                 bar.set_length(t as u64);
             }
@@ -266,6 +293,13 @@ fn run(a: RunArgs, stop: &dyn Fn() -> bool) -> Result<i32> {
         stop,
     );
     bar.finish_and_clear();
+    if let Err(Error::Interrupted) = result {
+        eprintln!(
+            "presslens: interrupted after {done} more document(s); the committed chunks are \
+             kept in {}: run the same command again to resume",
+            a.output.display()
+        );
+    }
     let manifest = result?;
     let failed = &manifest.errors;
     if !a.quiet {

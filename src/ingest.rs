@@ -162,6 +162,9 @@ pub struct Corpus {
     total: Option<usize>,
     format: Format,
     ids: UniqueIds,
+    /// Document ids to leave out (ids already in the output, for an append).
+    exclude: HashSet<String>,
+    excluded: usize,
 }
 
 /// Makes repeated document ids unique, stably: the second `a` becomes `a#2`, the third
@@ -248,6 +251,8 @@ impl Corpus {
             total,
             format,
             ids: UniqueIds::default(),
+            exclude: HashSet::new(),
+            excluded: 0,
         })
     }
 
@@ -296,12 +301,24 @@ impl Corpus {
             total: Some(n),
             format: Format::Auto,
             ids: UniqueIds::default(),
+            exclude: HashSet::new(),
+            excluded: 0,
         })
     }
 
     /// Number of documents when known up front (folders, Parquet, in-memory texts).
     pub fn total(&self) -> Option<usize> {
         self.total
+    }
+
+    /// Leave out the documents whose id (after repeated ids are made unique) is in `ids`.
+    pub fn exclude_ids(&mut self, ids: HashSet<String>) {
+        self.exclude = ids;
+    }
+
+    /// Documents left out so far by [`Corpus::exclude_ids`].
+    pub fn excluded(&self) -> usize {
+        self.excluded
     }
 
     /// Read up to `n` documents.
@@ -320,10 +337,16 @@ impl Corpus {
 impl Iterator for Corpus {
     type Item = RawDoc;
     fn next(&mut self) -> Option<RawDoc> {
-        let mut doc = self.inner.next()?;
-        // doc_id is a key in every table: make repeated ids unique, stably.
-        doc.doc_id = self.ids.make_unique(std::mem::take(&mut doc.doc_id));
-        Some(doc)
+        loop {
+            let mut doc = self.inner.next()?;
+            // doc_id is a key in every table: make repeated ids unique, stably.
+            doc.doc_id = self.ids.make_unique(std::mem::take(&mut doc.doc_id));
+            if self.exclude.contains(&doc.doc_id) {
+                self.excluded += 1;
+                continue;
+            }
+            return Some(doc);
+        }
     }
 }
 

@@ -11,6 +11,7 @@ pub mod cli;
 pub mod error;
 pub mod infer;
 pub mod ingest;
+pub mod journal;
 pub mod link;
 pub mod manifest;
 pub mod options;

@@ -10,7 +10,7 @@ use crate::infer::ModelInfo;
 use crate::ingest::InputSpec;
 use crate::options::PipelineOptions;
 use crate::sink::DocError;
-use crate::tables::{file_name, TABLES};
+use crate::tables::TABLES;
 
 /// Seconds spent per stage.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
@@ -40,6 +40,9 @@ pub struct Progress {
     pub documents_done: usize,
     pub documents_total: Option<usize>,
     pub sentences_done: usize,
+    /// Documents skipped: committed by an interrupted run being resumed, or already in
+    /// the folder (append).
+    pub documents_skipped: usize,
 }
 
 /// The manifest of a run or an in-memory analysis.
@@ -51,7 +54,7 @@ pub struct Manifest {
     pub input: Option<InputSpec>,
     pub options: PipelineOptions,
     pub models: HashMap<String, ModelInfo>,
-    /// Per table: its file in the run folder and its number of rows.
+    /// Per table: its part files in the run folder (a glob) and its number of rows.
     pub tables: BTreeMap<String, TableEntry>,
     pub counts: Counts,
     #[serde(rename = "timings_s")]
@@ -62,7 +65,8 @@ pub struct Manifest {
 /// A table in the manifest.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TableEntry {
-    pub file: String,
+    /// Glob of its part files, relative to the run folder (`sentences/*.parquet`).
+    pub files: String,
     pub rows: usize,
 }
 
@@ -91,8 +95,8 @@ impl Manifest {
                 .iter()
                 .map(|t| {
                     let rows = rows.iter().find(|r| r.0 == *t).map_or(0, |r| r.1);
-                    let file = file_name(t);
-                    (t.to_string(), TableEntry { file, rows })
+                    let files = format!("{t}/*.parquet");
+                    (t.to_string(), TableEntry { files, rows })
                 })
                 .collect(),
             counts,

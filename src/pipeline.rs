@@ -18,11 +18,12 @@ use crate::clean::CleanRules;
 use crate::error::{Error, Result};
 use crate::infer::{Analyzer, SentenceOutput};
 use crate::ingest::{Corpus, InputSpec, RawDoc};
+use crate::journal::chunk_digest;
 use crate::link::{observe_mentions, AliasTable, CorpusIndex, Linker};
 use crate::manifest::{Counts, Manifest, Progress, Timings};
 use crate::options::PipelineOptions;
 use crate::segment::{Segmenter, Sentence};
-use crate::sink::{ChunkSink, DocError, MemorySink, TableSink};
+use crate::sink::{ChunkInput, ChunkSink, DocError, FolderSink, MemorySink, Mode};
 use crate::tables::{table_err, EntRows, Rows, SentRows, Tables, TABLES};
 
 /// A loaded pipeline: cleaning rules, segmenter and models, reusable across runs.
@@ -112,19 +113,22 @@ struct Prepared {
 }
 
 /// Analyse a corpus on disk into the run folder `out`; returns the manifest it wrote.
-/// The input and the output folder are checked before the models load.
+/// The input, the output folder and what the folder holds already (see [`Mode`]) are
+/// checked before the models load.
 pub fn run(
     input: &InputSpec,
     out: &Path,
     opts: PipelineOptions,
+    mode: Mode,
     progress: &mut dyn FnMut(Progress),
     stop: &dyn Fn() -> bool,
 ) -> Result<Manifest> {
     opts.validate()?;
-    let corpus = Corpus::open(input)?;
-    let sink = TableSink::create(out, &input.keep_cols)?;
+    let mut corpus = Corpus::open(input)?;
+    let (sink, plan) = FolderSink::open(out, input, &opts, mode)?;
+    let resumed = sink.skip_done(plan, &mut corpus)?;
     let pipeline = Pipeline::new(opts)?;
-    pipeline.run(corpus, Some(input), sink, progress, stop)
+    pipeline.run(corpus, input, sink, resumed, progress, stop)
 }
 
 /// Analyse texts held in memory; returns the tables and the manifest of the analysis.
@@ -304,6 +308,10 @@ impl Pipeline {
             }
             let t = Instant::now();
             let chunk = corpus.next_chunk(self.opts.chunk_size);
+            let input = ChunkInput {
+                documents: chunk.len(),
+                digest: chunk_digest(&chunk),
+            };
             ex.timings.ingest += t.elapsed().as_secs_f64();
             if chunk.is_empty() {
                 break;
@@ -323,12 +331,13 @@ impl Pipeline {
             }
             observe_mentions(&mut ex.index, &rows.ent);
             let t = Instant::now();
-            sink.write(rows)?;
+            sink.write(rows, &input)?;
             ex.timings.write += t.elapsed().as_secs_f64();
             progress(Progress {
                 documents_done: ex.counts.documents,
                 documents_total: total,
                 sentences_done: ex.counts.sentences,
+                documents_skipped: corpus.excluded(),
             });
         }
         ex.counts.failed_documents = ex.errors.len();
@@ -353,22 +362,34 @@ impl Pipeline {
         Ok((tables, manifest))
     }
 
-    /// Run over a corpus into a [`TableSink`]; writes the tables, then the manifest.
+    /// Run over a corpus into a run folder; commits chunk by chunk, then writes the
+    /// corpus-level tables and the manifest. `resumed` documents were committed by an
+    /// earlier, interrupted command (the corpus is past them).
     pub fn run(
         &self,
         corpus: Corpus,
-        input: Option<&InputSpec>,
-        mut sink: TableSink,
+        input: &InputSpec,
+        mut sink: FolderSink,
+        resumed: usize,
         progress: &mut dyn FnMut(Progress),
         stop: &dyn Fn() -> bool,
     ) -> Result<Manifest> {
         let start = Instant::now();
+        progress(Progress {
+            documents_done: 0,
+            documents_total: corpus.total().map(|t| t.saturating_sub(resumed)),
+            sentences_done: 0,
+            documents_skipped: resumed,
+        });
         let mut ex = self.execute(corpus, &mut sink, progress, stop)?;
         let t = Instant::now();
-        let finished = sink.finish(&ex.index)?;
+        let mut finished = sink.finish()?;
         ex.timings.link += t.elapsed().as_secs_f64();
         ex.timings.total = start.elapsed().as_secs_f64();
-        let manifest = self.manifest(&finished.rows(), input, ex)?;
+        // The folder's totals: every committed chunk, this command's and earlier ones.
+        ex.counts = finished.counts;
+        ex.errors = std::mem::take(&mut finished.errors);
+        let manifest = self.manifest(&finished.rows, Some(input), ex)?;
         let json = serde_json::to_value(&manifest).map_err(Error::Manifest)?;
         finished.commit(&json)?;
         Ok(manifest)
@@ -572,8 +593,8 @@ mod tests {
         progress: &mut dyn FnMut(Progress),
     ) -> Manifest {
         let corpus = Corpus::open(spec).expect("open");
-        let sink = TableSink::create(out, &spec.keep_cols).expect("sink");
-        pipe.run(corpus, Some(spec), sink, progress, &|| false)
+        let (sink, _) = FolderSink::open(out, spec, &pipe.opts, Mode::Resume).expect("sink");
+        pipe.run(corpus, spec, sink, 0, progress, &|| false)
             .expect("run")
     }
 
@@ -596,7 +617,10 @@ mod tests {
             ..Default::default()
         };
         let s = run_into(&pipe, &spec, out.path(), &mut |_| calls += 1);
-        assert_eq!(calls, 2, "one progress report per chunk");
+        assert_eq!(
+            calls, 3,
+            "one progress report before the first chunk and one per chunk"
+        );
         assert_eq!(s.counts.documents, 3);
         assert_eq!(s.counts.failed_documents, 1);
         assert_eq!(s.errors[0].doc_id, "b");

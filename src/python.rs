@@ -17,6 +17,7 @@ use crate::infer::{Analyzer, InferOptions};
 use crate::ingest::InputSpec;
 use crate::options::{from_json, option_names, PipelineOptions};
 use crate::segment::Segmenter;
+use crate::sink::Mode;
 use crate::tables::TABLES;
 
 /// The one place where library errors become Python exceptions (`presslens.exceptions`).
@@ -159,19 +160,22 @@ fn predict(
 /// Analyse a corpus on disk and write the run folder; returns the manifest as JSON.
 /// `input_options` holds the [`InputSpec`] fields but the path, `options` the pipeline's.
 #[pyfunction]
-#[pyo3(signature = (input, output, input_options, options))]
+#[pyo3(signature = (input, output, input_options, options, mode))]
 fn run(
     py: Python<'_>,
     input: PathBuf,
     output: PathBuf,
     input_options: &str,
     options: &str,
+    mode: &str,
 ) -> PyResult<String> {
     let mut spec: InputSpec = from_json(input_options).map_err(|e| to_py(py, e))?;
     spec.path = input;
     let opts: PipelineOptions = from_json(options).map_err(|e| to_py(py, e))?;
+    let mode: Mode = serde_json::from_value(serde_json::Value::String(mode.to_string()))
+        .map_err(|e| to_py(py, Error::option("mode", e.to_string())))?;
     let manifest = detach_interruptible(py, move |stop| {
-        crate::pipeline::run(&spec, &output, opts, &mut |_| (), stop)
+        crate::pipeline::run(&spec, &output, opts, mode, &mut |_| (), stop)
     })?;
     serde_json::to_string(&manifest).map_err(|e| to_py(py, Error::Manifest(e)))
 }

@@ -1,7 +1,8 @@
 //! The output tables: their names, their columns, and the rows that fill them.
 //!
-//! Every table name and column is written here once: the sink writes these frames, the
-//! manifest lists [`TABLES`], and Python reads the names from `presslens._presslens.TABLES`.
+//! Every table name and column is written here once: the sink writes these frames (each
+//! table a folder of part files, `<name>/part-NNNNN.parquet`), the manifest lists [`TABLES`],
+//! and Python reads the names from `presslens._presslens.TABLES`.
 
 use polars::prelude::*;
 
@@ -19,11 +20,6 @@ pub const TABLES: [&str; 6] = [
 ];
 /// Name of the run's manifest file.
 pub const MANIFEST: &str = "manifest.json";
-
-/// File name of a table in a run folder.
-pub fn file_name(table: &str) -> String {
-    format!("{table}.parquet")
-}
 
 /// Columns of the `documents` table, which kept input columns may not shadow.
 pub const DOCUMENT_COLUMNS: [&str; 9] = [

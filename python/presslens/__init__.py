@@ -148,6 +148,8 @@ def run(
     input: PathLike,
     output: PathLike,
     *,
+    append: bool = False,
+    overwrite: bool = False,
     format: str | None = None,
     text_col: str | None = None,
     id_col: str | None = None,
@@ -175,11 +177,18 @@ def run(
 
     ``keep_cols``: columns of a table input (JSONL, CSV, TSV, Parquet) copied into the
     ``documents`` table as strings, e.g. ``["outlet", "date"]``, to group results by.
-    Ctrl-C stops at the next chunk boundary, leaves ``output`` as it was and raises
-    :class:`KeyboardInterrupt`."""
+    The run is committed chunk by chunk: if it is interrupted (Ctrl-C raises
+    :class:`KeyboardInterrupt` at the next chunk boundary; a crash or a kill), the same call
+    resumes after the last committed chunk. ``append=True`` analyses only the documents
+    whose ``doc_id`` is not in ``output`` yet and recomputes the corpus-level tables;
+    ``overwrite=True`` starts over. A call with other options or models than the folder's
+    run, or on a changed input, is refused with what differs (:class:`OutputError`)."""
     given = dict(locals())
+    if append and overwrite:
+        raise OptionError("append and overwrite exclude each other")
+    mode = "append" if append else "overwrite" if overwrite else "resume"
     manifest = _presslens.run(
-        Path(input), Path(output), _options("input", given), _options("pipeline", given)
+        Path(input), Path(output), _options("input", given), _options("pipeline", given), mode
     )
     return json.loads(manifest)
 
@@ -208,36 +217,46 @@ def predict(
     return _presslens.predict(list(sentences), _options("infer", given))
 
 
+def _table_glob(out: Path, name: str) -> str:
+    return str(out / name / "*.parquet")
+
+
 def read_table(output: PathLike, name: str) -> pl.DataFrame:
-    """One table of a finished run folder (``name`` in :data:`TABLES`)."""
+    """One table of a run folder (``name`` in :data:`TABLES`): all its part files."""
     if name not in TABLES:
         raise ValueError(f"unknown table {name!r}; tables are {', '.join(TABLES)}")
-    path = Path(output) / f"{name}.parquet"
-    if not path.is_file():
-        raise InputError(f"{path}: no such table (is {output} a finished presslens run?)")
-    return pl.read_parquet(path)
+    out = Path(output)
+    if not any((out / name).glob("*.parquet")):
+        raise InputError(f"{out / name}: no such table (is {output} a finished presslens run?)")
+    return pl.read_parquet(_table_glob(out, name))
 
 
 def read_run(output: PathLike) -> Analysis:
     """Load the tables and manifest of a finished run folder.
 
-    A folder is a finished run when ``manifest.json`` exists and every table has the number
-    of rows the manifest records (a run writes its manifest last and removes the previous
-    one first, so a folder caught between two runs is refused, not mixed)."""
+    Each table is a folder of Parquet part files (``sentences/part-00000.parquet``, ...), so
+    other tools read them with a glob: ``pl.scan_parquet("out/sentences/*.parquet")``,
+    DuckDB ``read_parquet('out/sentences/*.parquet')``, ``pyarrow.dataset.dataset(
+    "out/sentences")``. A folder is a finished run when ``manifest.json`` exists (a run
+    writes it last and removes the previous one when it starts) and every table has the
+    number of rows the manifest records."""
     out = Path(output)
     manifest_path = out / _presslens.MANIFEST
     if not manifest_path.is_file():
-        raise InputError(f"{out}: not a finished presslens run (no {_presslens.MANIFEST})")
+        hint = " (interrupted? run the same command again to resume)" if (
+            out / "_journal.json"
+        ).is_file() else ""
+        raise InputError(f"{out}: not a finished presslens run (no {_presslens.MANIFEST}){hint}")
     manifest = json.loads(manifest_path.read_text())
-    missing = [t for t in TABLES if not (out / f"{t}.parquet").is_file()]
+    missing = [t for t in TABLES if not any((out / t).glob("*.parquet"))]
     if missing:
         raise InputError(f"{out}: not a finished presslens run (missing {', '.join(missing)})")
-    frames = {t: pl.read_parquet(out / f"{t}.parquet") for t in TABLES}
+    frames = {t: pl.read_parquet(_table_glob(out, t)) for t in TABLES}
     for t, frame in frames.items():
-        entry = manifest.get("tables", {}).get(t)
-        if isinstance(entry, dict) and entry.get("rows") != frame.height:
+        entry = manifest.get("tables", {}).get(t, {})
+        if entry.get("rows") != frame.height:
             raise InputError(
-                f"{out / (t + '.parquet')}: {frame.height} rows but the manifest records "
-                f"{entry.get('rows')}: the folder mixes two runs; run again into it"
+                f"{out / t}: {frame.height} rows but the manifest records "
+                f"{entry.get('rows')}: the folder mixes two runs; run the command again"
             )
     return Analysis(**frames, timings=manifest.get("timings_s", {}), manifest=manifest)

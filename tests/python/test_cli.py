@@ -55,7 +55,7 @@ def test_bad_documents_do_not_stop_the_run(tmp_path, tiny_model):
     r = cli("run", corpus, "-o", out, *models(tiny_model))
     assert r.returncode == 0, r.stderr
     assert "3 document(s) failed" in r.stderr
-    docs = pl.read_parquet(out / "documents.parquet")
+    docs = presslens.read_table(out, "documents")
     errors = dict(zip(docs["doc_id"], docs["error"]))
     assert errors["good"] is None and errors["sub/nested"] is None and errors["latin1"] is None
     assert errors["empty"] == "empty document"
@@ -67,7 +67,7 @@ def test_bad_documents_do_not_stop_the_run(tmp_path, tiny_model):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["counts"]["documents"] == 6
     assert {e["doc_id"] for e in manifest["errors"]} == {"empty", "binary", "boiler"}
-    sents = pl.read_parquet(out / "sentences.parquet")
+    sents = presslens.read_table(out, "sentences")
     check_offsets(docs, sents)
     hidden = [p.name for p in out.iterdir() if p.name.startswith(".")]
     assert hidden == [".presslens.lock"], "temp files left"
@@ -83,7 +83,7 @@ def test_jsonl_and_csv_inputs(tmp_path, tiny_model):
     out = tmp_path / "out1"
     r = cli("run", jl, "-o", out, *models(tiny_model))
     assert r.returncode == 0, r.stderr
-    docs = pl.read_parquet(out / "documents.parquet")
+    docs = presslens.read_table(out, "documents")
     assert docs["doc_id"].to_list() == ["n1", "c-line2", "n3"]
     assert docs["title"][0] == "Given title"
     assert docs["error"][1].startswith("invalid JSON") and docs["source"][1].endswith("c.jsonl:2")
@@ -94,7 +94,7 @@ def test_jsonl_and_csv_inputs(tmp_path, tiny_model):
     out = tmp_path / "out2"
     r = cli("run", csv, "-o", out, "--id-col", "key", "--text-col", "article", *models(tiny_model))
     assert r.returncode == 0, r.stderr
-    docs = pl.read_parquet(out / "documents.parquet")
+    docs = presslens.read_table(out, "documents")
     assert docs["doc_id"].to_list() == ["k1", "k2"]
     assert docs["n_sentences"].to_list() == [2, 0]
     r = cli("run", csv, "-o", out, "--text-col", "nope", *models(tiny_model))
@@ -126,7 +126,7 @@ def test_kept_columns_reach_the_documents_table(tmp_path, tiny_model):
     out = tmp_path / "out"
     r = cli("run", csv, "-o", out, "--keep-col", "outlet,year", *models(tiny_model))
     assert r.returncode == 0, r.stderr
-    docs = pl.read_parquet(out / "documents.parquet")
+    docs = presslens.read_table(out, "documents")
     assert docs.columns[-2:] == ["outlet", "year"]
     assert docs.select("doc_id", "outlet", "year").rows() == [
         ("1", "NHK", "2022"), ("2", "TASS", "2023"), ("3", "TASS", None)]
@@ -145,7 +145,7 @@ def test_kept_columns_reach_the_documents_table(tmp_path, tiny_model):
     ]:
         r = cli("run", csv, "-o", tmp_path / "bad", *args, *models(tiny_model))
         assert r.returncode == 2 and message in r.stderr, r.stderr
-        assert not (tmp_path / "bad" / "documents.parquet").exists()
+        assert not (tmp_path / "bad" / "documents").exists()
     r = cli("run", SEEDS, "-o", tmp_path / "bad", "--keep-col", "outlet", *models(tiny_model))
     assert r.returncode == 2 and "join your metadata to the documents table" in r.stderr
 
@@ -156,9 +156,9 @@ def test_seed_run_is_independent_of_chunking(tmp_path, tiny_model):
         out = tmp_path / f"out{chunk}"
         r = cli("run", SEEDS, "-o", out, "--chunk-size", chunk, *models(tiny_model))
         assert r.returncode == 0, r.stderr
-        assert pl.read_parquet(out / "documents.parquet").height == 5
-        tables[chunk] = (pl.read_parquet(out / "sentences.parquet"),
-                         pl.read_parquet(out / "entities.parquet"))
+        assert presslens.read_table(out, "documents").height == 5
+        tables[chunk] = (presslens.read_table(out, "sentences"),
+                         presslens.read_table(out, "entities"))
     (s1, e1), (s256, e256) = tables["1"], tables["256"]
     assert s1.height > 200
     assert s1.select("doc_id", "start", "end", "text").equals(
@@ -177,10 +177,10 @@ def test_cleaning_options(tmp_path, tiny_model):
     out = tmp_path / "out"
     r = cli("run", corpus, "-o", out, "--clean-rules", rules, *models(tiny_model))
     assert r.returncode == 0, r.stderr
-    text = pl.read_parquet(out / "documents.parquet")["text"].item()
+    text = presslens.read_table(out, "documents")["text"].item()
     assert text.count(para) == 1 and "PROMO CORNER" not in text
     r = cli("run", corpus, "-o", out, "--keep-duplicate-lines", *models(tiny_model))
-    text = pl.read_parquet(out / "documents.parquet")["text"].item()
+    text = presslens.read_table(out, "documents")["text"].item()
     assert text.count(para) == 2 and "PROMO CORNER 42X" in text
     r = cli("run", corpus, "-o", out, "--drop-pattern", "(", *models(tiny_model))
     assert r.returncode == 2 and "(" in r.stderr
@@ -195,7 +195,7 @@ def test_strict_exit_codes(tmp_path, tiny_model):
     assert r.returncode == 0, r.stderr
     r = cli("run", corpus, "-o", tmp_path / "b", "--strict", *models(tiny_model))
     assert r.returncode == 1 and "1 document(s) failed" in r.stderr
-    assert (tmp_path / "b" / "documents.parquet").is_file(), "--strict still writes the tables"
+    assert (tmp_path / "b" / "manifest.json").is_file(), "--strict still writes the tables"
     (corpus / "empty.txt").unlink()
     r = cli("run", corpus, "-o", tmp_path / "c", "--strict", *models(tiny_model))
     assert r.returncode == 0, r.stderr

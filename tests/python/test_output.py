@@ -43,13 +43,14 @@ def wait_for_lock_holder(out, proc, timeout=60):
     raise AssertionError(f"run did not start: {proc.communicate()}")
 
 
-def test_sigint_stops_the_run_cleanly_and_leaves_the_folder_as_it_was(tmp_path, tiny_model):
+def test_sigint_stops_at_a_chunk_boundary_and_the_run_resumes(tmp_path, tiny_model):
     src = big_corpus(tmp_path)
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("user file")
-    proc = start_cli("run", src, "-o", out, "--chunk-size", "4",
-                     "--sentiment-model", tiny_model, "--ner-model", tiny_model)
+    args = ["run", src, "-o", out, "--chunk-size", "4",
+            "--sentiment-model", tiny_model, "--ner-model", tiny_model]
+    proc = start_cli(*args)
     wait_for_lock_holder(out, proc)
     time.sleep(1.0)
     assert proc.poll() is None, "the run ended before it could be interrupted"
@@ -58,9 +59,19 @@ def test_sigint_stops_the_run_cleanly_and_leaves_the_folder_as_it_was(tmp_path, 
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert time.time() - t0 < 30, "SIGINT must stop the run at the next chunk"
-    assert "interrupted" in err and "Traceback" not in err
-    left = sorted(p.name for p in out.iterdir())
-    assert left == [".presslens.lock", "keep.txt"], left
+    assert "interrupted" in err and "run the same command again to resume" in err
+    assert "Traceback" not in err
+    assert (out / "keep.txt").read_text() == "user file"
+    assert not (out / "manifest.json").exists(), "an interrupted run is not a finished run"
+    journal = json.loads((out / "_journal.json").read_text())
+    done = sum(c["documents"] for c in journal["sessions"][0]["chunks"])
+    assert 0 < done < 4000
+    r = subprocess.run([sys.executable, "-m", "presslens", *map(str, args)],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert f"skipping {done} document(s) committed by the interrupted run" in r.stderr
+    docs = presslens.read_run(out).documents
+    assert docs.height == 4000 and docs["doc_id"].n_unique() == 4000
 
 
 def test_a_second_run_into_the_same_folder_is_refused(tmp_path, tiny_model):
@@ -85,8 +96,8 @@ def test_leftovers_of_a_killed_run_are_removed_and_files_are_readable_by_others(
 ):
     out = tmp_path / "out"
     out.mkdir()
-    stale = [out / ".documents.parquet.AbC123", out / ".presslens-xyz",
-             out / ".entities-spill.parquet.q"]
+    (out / "sentences").mkdir()
+    stale = [out / ".presslens-AbC123", out / "sentences" / ".presslens-xyz"]
     for f in stale:
         f.write_bytes(b"half a table")
     old = os.umask(0o022)
@@ -95,9 +106,9 @@ def test_leftovers_of_a_killed_run_are_removed_and_files_are_readable_by_others(
     finally:
         os.umask(old)
     assert not any(f.exists() for f in stale)
-    for f in out.iterdir():
-        if f.name.startswith("."):
-            continue
+    files = [f for f in out.rglob("*") if f.is_file() and not f.name.startswith(".")]
+    assert len(files) > 8
+    for f in files:
         mode = stat.S_IMODE(f.stat().st_mode)
         assert mode == 0o644, (f.name, oct(mode))
 
@@ -107,7 +118,8 @@ def test_a_folder_with_tables_from_two_runs_is_refused(tmp_path, tiny_model):
     presslens.run(SEEDS, a, sentiment_model=tiny_model, ner_model=tiny_model)
     presslens.run(SEEDS / "001_4e4046bfc52f2e80.txt", b, sentiment_model=tiny_model,
                   ner_model=tiny_model)
-    (a / "sentences.parquet").write_bytes((b / "sentences.parquet").read_bytes())
+    part = "sentences/part-00000.parquet"
+    (a / part).write_bytes((b / part).read_bytes())
     with pytest.raises(presslens.InputError, match="mixes two runs"):
         presslens.read_run(a)
     (a / "manifest.json").unlink()
@@ -123,8 +135,106 @@ def test_strings_are_plain_arrow_strings(tmp_path, tiny_model):
 
     presslens.run(SEEDS, tmp_path, sentiment_model=tiny_model, ner_model=tiny_model)
     for name in presslens.TABLES:
-        schema = pq.read_schema(tmp_path / f"{name}.parquet")
+        schema = pq.read_schema(tmp_path / name / "part-00000.parquet")
         for field in schema:
             assert field.type != pa.string_view(), (name, field)
-    assert pq.read_schema(tmp_path / "sentences.parquet").field("text").type == pa.large_string()
+    schema = pq.read_schema(tmp_path / "sentences" / "part-00000.parquet")
+    assert schema.field("text").type == pa.large_string()
     assert presslens.read_run(tmp_path).sentences["text"].dtype == pl.String
+
+
+def sorted_tables(run):
+    """A run's tables in a canonical row order (runs may commit chunks in other orders)."""
+    r = presslens.read_run(run)
+    return {t: getattr(r, t).sort(getattr(r, t).columns) for t in presslens.TABLES}
+
+
+def assert_same_tables(a, b):
+    ta, tb = sorted_tables(a), sorted_tables(b)
+    for t in presslens.TABLES:
+        assert ta[t].equals(tb[t]), (t, ta[t], tb[t])
+
+
+def small_corpus(folder, n, start=0):
+    folder.mkdir(exist_ok=True)
+    for i in range(start, start + n):
+        (folder / f"doc{i:04}.txt").write_text(
+            f"Report {i}\n\nPresident Putin met Kishida in Tokyo on day {i}. "
+            f"Putin spoke of the Kuril Islands. NATO and Japan replied.\n")
+    return folder
+
+
+def test_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run(tmp_path, tiny_model):
+    import random
+
+    corpus = small_corpus(tmp_path / "corpus", 300)
+    models = ["--sentiment-model", tiny_model, "--ner-model", tiny_model]
+    ref = tmp_path / "ref"
+    r = subprocess.run([sys.executable, "-m", "presslens", "run", str(corpus), "-o", str(ref),
+                        "--chunk-size", "3", *map(str, models)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "out"
+    rng = random.Random(7)
+    kills = 0
+    for _ in range(40):
+        proc = start_cli("run", corpus, "-o", out, "--chunk-size", "3", "-q", *models)
+        wait_for_lock_holder(out, proc)
+        time.sleep(rng.uniform(0.0, 2.0))
+        if proc.poll() is not None:
+            break
+        proc.kill()
+        proc.wait()
+        kills += 1
+        if (out / "_journal.json").exists():
+            # Never a partial part file under a final name: every part reads back.
+            for part in out.glob("*/part-*.parquet"):
+                pl.read_parquet(part)
+    assert kills >= 10, f"only {kills} kills landed before the run finished"
+    r = subprocess.run([sys.executable, "-m", "presslens", "run", str(corpus), "-o", str(out),
+                        "--chunk-size", "3", *map(str, models)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert_same_tables(ref, out)
+
+
+def test_resume_refuses_other_options_models_or_input(tmp_path, tiny_model):
+    corpus = small_corpus(tmp_path / "corpus", 6)
+    out = tmp_path / "out"
+    kw = {"sentiment_model": tiny_model, "ner_model": tiny_model}
+    presslens.run(corpus, out, **kw)
+    with pytest.raises(presslens.OutputError, match="option keep_duplicate_lines: true now, "
+                       "false in the folder.*--overwrite"):
+        presslens.run(corpus, out, keep_duplicate_lines=True, **kw)
+    with pytest.raises(presslens.OutputError, match="ner model: none now"):
+        presslens.run(corpus, out, sentiment_model=tiny_model, ner_model="none")
+    other = small_corpus(tmp_path / "other", 2)
+    with pytest.raises(presslens.OutputError, match="holds a run over .*--append"):
+        presslens.run(other, out, **kw)
+    (corpus / "doc0000.txt").write_text("Rewritten. Tokyo spoke.")
+    with pytest.raises(presslens.OutputError, match="the input changed"):
+        presslens.run(corpus, out, **kw)
+    presslens.run(corpus, out, overwrite=True, **kw)
+    assert "Rewritten" in presslens.read_run(out).documents["text"][0]
+
+
+def test_append_equals_a_single_run_over_everything(tmp_path, tiny_model):
+    kw = {"sentiment_model": tiny_model, "ner_model": tiny_model, "chunk_size": 4}
+    first = small_corpus(tmp_path / "first", 10)
+    today = small_corpus(tmp_path / "today", 5, start=8)  # 2 ids repeat: skipped
+    everything = small_corpus(tmp_path / "all", 13)
+    presslens.run(first, tmp_path / "out", **kw)
+    m = presslens.run(today, tmp_path / "out", append=True, **kw)
+    assert m["counts"]["documents"] == 13
+    presslens.run(everything, tmp_path / "single", **kw)
+    assert_same_tables(tmp_path / "out", tmp_path / "single")
+
+
+def test_single_file_layout_of_earlier_versions_is_not_mixed(tmp_path, tiny_model):
+    out = tmp_path / "out"
+    out.mkdir()
+    pl.DataFrame({"doc_id": ["old"]}).write_parquet(out / "documents.parquet")
+    kw = {"sentiment_model": tiny_model, "ner_model": tiny_model}
+    with pytest.raises(presslens.OutputError, match="single-file layout.*--overwrite"):
+        presslens.run(SEEDS, out, **kw)
+    presslens.run(SEEDS, out, overwrite=True, **kw)
+    assert not (out / "documents.parquet").exists()
+    assert presslens.read_run(out).documents.height == 5
