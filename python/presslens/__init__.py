@@ -153,6 +153,7 @@ def run(
     id_col: str | None = None,
     title_col: str | None = None,
     keep_cols: str | Sequence[str] | None = None,
+    follow_links: bool | None = None,
     sentiment_model: PathLike | None = None,
     ner_model: PathLike | None = None,
     device: str | None = None,
@@ -175,6 +176,8 @@ def run(
 
     ``keep_cols``: columns of a table input (JSONL, CSV, TSV, Parquet) copied into the
     ``documents`` table as strings, e.g. ``["outlet", "date"]``, to group results by.
+    ``follow_links``: in an input folder, also follow symbolic links that lead outside it
+    (by default such a link is reported as a failed document).
     Ctrl-C stops at the next chunk boundary, leaves ``output`` as it was and raises
     :class:`KeyboardInterrupt`."""
     given = dict(locals())

@@ -59,6 +59,9 @@ pub struct InputSpec {
     /// outlet, date or URL; table inputs only. Values are kept as strings.
     #[serde(deserialize_with = "crate::options::string_or_list")]
     pub keep_cols: Vec<String>,
+    /// Folders: also follow symbolic links whose target is outside the input folder (by
+    /// default such a link is a per-document error; links inside the folder are followed).
+    pub follow_links: bool,
 }
 
 /// One document as read, before cleaning.
@@ -116,18 +119,34 @@ pub fn decode_text(bytes: &[u8]) -> std::result::Result<(String, Option<String>)
             head.len()
         ));
     }
+    Ok(lossy_utf8(bytes))
+}
+
+/// Decode bytes as UTF-8, replacing each invalid sequence with U+FFFD; the warning says
+/// how many were replaced (the same text for every format).
+pub(crate) fn lossy_utf8(bytes: &[u8]) -> (String, Option<String>) {
     match std::str::from_utf8(bytes) {
-        Ok(s) => Ok((s.to_owned(), None)),
+        Ok(s) => (s.to_owned(), None),
         Err(_) => {
-            let text = String::from_utf8_lossy(bytes).into_owned();
-            let replaced = text.matches('\u{FFFD}').count();
-            Ok((
-                text,
+            let replaced = bytes
+                .utf8_chunks()
+                .filter(|c| !c.invalid().is_empty())
+                .count();
+            (
+                String::from_utf8_lossy(bytes).into_owned(),
                 Some(format!(
                     "invalid UTF-8: {replaced} sequence(s) replaced with U+FFFD"
                 )),
-            ))
+            )
         }
+    }
+}
+
+/// Join two optional warnings of one document.
+pub(crate) fn join_warnings(a: Option<String>, b: Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
     }
 }
 
