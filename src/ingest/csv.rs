@@ -1,11 +1,17 @@
 //! CSV and TSV with a header row, streamed record by record.
+//!
+//! A row whose number of fields differs from the header's is read with a warning (extra
+//! fields are ignored, missing ones are empty). A quoted field whose closing quote is
+//! missing runs to the end of the file and swallows every row after it: that row is a
+//! per-document error naming the line where the quote opened.
 
 use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 
 use super::{
-    file_stem, keep_positions, make_doc, pick_column, InputSpec, RawDoc, ID_COLUMN_CANDIDATES,
-    TEXT_COLUMN_CANDIDATES, TITLE_COLUMN_CANDIDATES,
+    file_stem, join_warnings, keep_positions, lossy_utf8, make_doc, pick_column, InputSpec, RawDoc,
+    ID_COLUMN_CANDIDATES, TEXT_COLUMN_CANDIDATES, TITLE_COLUMN_CANDIDATES,
 };
 use crate::error::{Error, Result};
 
@@ -20,11 +26,21 @@ pub(crate) struct CsvDocs {
     id_idx: Option<usize>,
     title_idx: Option<usize>,
     keep_idx: Vec<usize>,
+    delimiter: u8,
+    /// Number of header fields.
+    width: usize,
+    /// Length of the file when opened: a record that ends there may hold an unterminated
+    /// quoted field.
+    file_len: u64,
 }
 
 impl CsvDocs {
     pub(crate) fn open(spec: &InputSpec, delimiter: u8) -> Result<Self> {
         let f = File::open(&spec.path).map_err(|e| Error::io("cannot open", &spec.path, e))?;
+        let file_len = f
+            .metadata()
+            .map_err(|e| Error::io("cannot open", &spec.path, e))?
+            .len();
         let mut reader = ::csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .flexible(true)
@@ -74,7 +90,66 @@ impl CsvDocs {
             id_idx,
             title_idx,
             keep_idx: keep_positions(spec, &headers)?,
+            delimiter,
+            width: headers.len(),
+            file_len,
         })
+    }
+
+    /// For the record that ends the file: the line where a quoted field opened and was
+    /// never closed, if one was (the csv crate ends such a field at the end of the file
+    /// without an error).
+    fn unterminated_quote(&self, record: &::csv::ByteRecord) -> Option<u64> {
+        let start = record.position()?;
+        if self.reader.position().byte() != self.file_len {
+            return None;
+        }
+        let mut raw = Vec::new();
+        let mut f = File::open(&self.path).ok()?;
+        f.seek(SeekFrom::Start(start.byte())).ok()?;
+        f.read_to_end(&mut raw).ok()?;
+        let open = open_quote(&raw, self.delimiter)?;
+        let newlines = raw[..open].iter().filter(|&&b| b == b'\n').count() as u64;
+        Some(start.line() + newlines)
+    }
+}
+
+/// The offset of a quoted field still open at the end of `raw` (one CSV record), as the
+/// csv crate parses quotes: only at the start of a field, `""` inside is a quote.
+fn open_quote(raw: &[u8], delimiter: u8) -> Option<usize> {
+    enum State {
+        FieldStart,
+        Unquoted,
+        Quoted(usize),
+        /// A quote inside a quoted field: it closes the field or starts `""`.
+        QuoteInQuoted(usize),
+    }
+    let mut state = State::FieldStart;
+    for (i, &b) in raw.iter().enumerate() {
+        let ends_field = b == delimiter || b == b'\n' || b == b'\r';
+        state = match state {
+            State::FieldStart if b == b'"' => State::Quoted(i),
+            State::FieldStart | State::Unquoted if ends_field => State::FieldStart,
+            State::FieldStart | State::Unquoted => State::Unquoted,
+            State::Quoted(o) if b == b'"' => State::QuoteInQuoted(o),
+            State::Quoted(o) => State::Quoted(o),
+            State::QuoteInQuoted(o) if b == b'"' => State::Quoted(o),
+            State::QuoteInQuoted(_) if ends_field => State::FieldStart,
+            State::QuoteInQuoted(_) => State::Unquoted,
+        };
+    }
+    match state {
+        State::Quoted(o) => Some(o),
+        _ => None,
+    }
+}
+
+/// `1 field`, `3 fields`.
+fn fields(n: usize) -> String {
+    if n == 1 {
+        "1 field".into()
+    } else {
+        format!("{n} fields")
     }
 }
 
@@ -101,18 +176,42 @@ impl Iterator for CsvDocs {
                     i.and_then(|i| record.get(i))
                         .map(|b| String::from_utf8_lossy(b).into_owned())
                 };
-                let raw_text = record.get(self.text_idx);
+                if let Some(line) = self.unterminated_quote(&record) {
+                    let id = get(self.id_idx).filter(|s| !s.trim().is_empty());
+                    return Some(RawDoc::failed(
+                        id.unwrap_or(fallback),
+                        source,
+                        format!(
+                            "unterminated quoted field opened on line {line}: it runs to the end \
+                             of the file, so the rows after it were not read (close the quote \
+                             or double the quotes inside it)"
+                        ),
+                    ));
+                }
+                let (text, utf8_warning) = match record.get(self.text_idx) {
+                    Some(b) => {
+                        let (t, w) = lossy_utf8(b);
+                        (Some(t), w)
+                    }
+                    None => (None, None),
+                };
                 let mut doc = make_doc(
                     get(self.id_idx),
                     get(self.title_idx),
-                    raw_text.map(|b| String::from_utf8_lossy(b).into_owned()),
+                    text,
                     source,
                     fallback,
                     &self.text_name,
                 );
-                if raw_text.is_some_and(|b| std::str::from_utf8(b).is_err()) && doc.error.is_none()
-                {
-                    doc.warning = Some("invalid UTF-8: bytes replaced with U+FFFD".into());
+                if doc.error.is_none() {
+                    let ragged = (record.len() != self.width).then(|| {
+                        format!(
+                            "row has {}, header has {}",
+                            fields(record.len()),
+                            self.width
+                        )
+                    });
+                    doc.warning = join_warnings(ragged, utf8_warning);
                 }
                 // CSV has no null: an empty cell is a missing value (as in polars' reader).
                 doc.meta = self

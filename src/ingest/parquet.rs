@@ -1,4 +1,8 @@
 //! Parquet with a text column, read in row slices so that memory stays bounded.
+//!
+//! Column types are checked when the file is opened, so that a wrong column is one clear
+//! fatal error rather than numbers analysed as text: the text column must hold strings
+//! (or binary, or categories), an id or title column strings or numbers.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -66,6 +70,33 @@ impl ParquetDocs {
             p,
             false,
         )?;
+        for (role, column, expected) in [
+            (Some("text"), Some(text), "a string column"),
+            (id.map(|_| "id"), id, "a string or a number column"),
+            (title.map(|_| "title"), title, "a string or a number column"),
+        ] {
+            let (Some(role), Some(i)) = (role, column) else {
+                continue;
+            };
+            let Some(field) = schema.get(names[i].as_str()) else {
+                continue;
+            };
+            let fits = if role == "text" {
+                is_text(&field.dtype)
+            } else {
+                is_text(&field.dtype) || !is_nested(&field.dtype)
+            };
+            if !fits {
+                return Err(Error::Input {
+                    path: p.clone(),
+                    reason: format!(
+                        "{role} column '{}' has type {}; expected {expected}",
+                        names[i],
+                        type_name(&field.dtype)
+                    ),
+                });
+            }
+        }
         let keep = keep_positions(spec, &names)?;
         let mut columns = vec![names[text].clone()];
         let mut position = |i: usize| match columns.iter().position(|c| *c == names[i]) {
@@ -177,6 +208,71 @@ impl Iterator for ParquetDocs {
         self.offset += self.slice;
         self.buffer = docs.into_iter();
         self.buffer.next()
+    }
+}
+
+/// Whether a column of this type holds text: strings, binary (read as UTF-8), categories
+/// of strings, or only nulls.
+fn is_text(dtype: &ArrowDataType) -> bool {
+    match dtype {
+        ArrowDataType::Utf8
+        | ArrowDataType::LargeUtf8
+        | ArrowDataType::Utf8View
+        | ArrowDataType::Binary
+        | ArrowDataType::LargeBinary
+        | ArrowDataType::BinaryView
+        | ArrowDataType::Null => true,
+        ArrowDataType::Dictionary(_, values, _) => is_text(values),
+        ArrowDataType::Extension(ext) => is_text(&ext.inner),
+        _ => false,
+    }
+}
+
+/// Whether a column of this type holds lists, structs or other nested values.
+fn is_nested(dtype: &ArrowDataType) -> bool {
+    matches!(
+        dtype,
+        ArrowDataType::List(_)
+            | ArrowDataType::LargeList(_)
+            | ArrowDataType::FixedSizeList(..)
+            | ArrowDataType::Struct(_)
+            | ArrowDataType::Map(..)
+            | ArrowDataType::Union(_)
+            | ArrowDataType::Unknown
+    )
+}
+
+/// A column type as polars prints it (`f64`, `list[str]`).
+fn type_name(dtype: &ArrowDataType) -> String {
+    use ArrowDataType as T;
+    match dtype {
+        T::Null => "null".into(),
+        T::Boolean => "bool".into(),
+        T::Int8 => "i8".into(),
+        T::Int16 => "i16".into(),
+        T::Int32 => "i32".into(),
+        T::Int64 => "i64".into(),
+        T::Int128 => "i128".into(),
+        T::UInt8 => "u8".into(),
+        T::UInt16 => "u16".into(),
+        T::UInt32 => "u32".into(),
+        T::UInt64 => "u64".into(),
+        T::UInt128 => "u128".into(),
+        T::Float16 => "f16".into(),
+        T::Float32 => "f32".into(),
+        T::Float64 => "f64".into(),
+        T::Utf8 | T::LargeUtf8 | T::Utf8View => "str".into(),
+        T::Binary | T::LargeBinary | T::BinaryView | T::FixedSizeBinary(_) => "binary".into(),
+        T::Date32 => "date".into(),
+        T::Date64 | T::Timestamp(..) => "datetime".into(),
+        T::Time32(_) | T::Time64(_) => "time".into(),
+        T::Duration(_) => "duration".into(),
+        T::Decimal(..) => "decimal".into(),
+        T::List(f) | T::LargeList(f) => format!("list[{}]", type_name(&f.dtype)),
+        T::FixedSizeList(f, n) => format!("array[{}, {n}]", type_name(&f.dtype)),
+        T::Struct(fields) => format!("struct[{}]", fields.len()),
+        T::Dictionary(_, values, _) => format!("categorical[{}]", type_name(values)),
+        other => format!("{other:?}").to_lowercase(),
     }
 }
 
