@@ -10,6 +10,8 @@
 //! Problems with one document (unreadable file, binary content, a row without text)
 //! never stop the stream: the document is yielded with its `error` set.
 
+#[cfg(test)]
+mod bad_input;
 mod csv;
 mod jsonl;
 mod parquet;
