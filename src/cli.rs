@@ -128,6 +128,10 @@ struct InputArgs {
     /// (JSONL/CSV/TSV/Parquet; repeat or separate with commas).
     #[arg(long = "keep-col", value_name = "COL", value_delimiter = ',')]
     keep_cols: Vec<String>,
+    /// Follow symbolic links in the input folder that lead outside it (by default such a
+    /// link is reported as a failed document; links within the folder are always followed).
+    #[arg(long)]
+    follow_links: bool,
 }
 
 #[derive(Debug, Args)]
@@ -203,6 +207,7 @@ impl InputArgs {
             id_col: self.id_col,
             title_col: self.title_col,
             keep_cols: self.keep_cols,
+            follow_links: self.follow_links,
         }
     }
 }

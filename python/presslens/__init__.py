@@ -155,6 +155,7 @@ def run(
     id_col: str | None = None,
     title_col: str | None = None,
     keep_cols: str | Sequence[str] | None = None,
+    follow_links: bool | None = None,
     sentiment_model: PathLike | None = None,
     ner_model: PathLike | None = None,
     device: str | None = None,
@@ -177,6 +178,9 @@ def run(
 
     ``keep_cols``: columns of a table input (JSONL, CSV, TSV, Parquet) copied into the
     ``documents`` table as strings, e.g. ``["outlet", "date"]``, to group results by.
+    ``follow_links``: in an input folder, also follow symbolic links that lead outside it
+    (by default such a link is reported as a failed document).
+
     The run is committed chunk by chunk: if it is interrupted (Ctrl-C raises
     :class:`KeyboardInterrupt` at the next chunk boundary; a crash or a kill), the same call
     resumes after the last committed chunk. ``append=True`` analyses only the documents
