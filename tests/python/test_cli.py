@@ -223,7 +223,7 @@ def test_python_options_are_the_cli_options():
     pipeline = set(_presslens.option_names_of("pipeline"))
     inputs = set(_presslens.option_names_of("input"))
     infer = set(_presslens.option_names_of("infer"))
-    assert params(presslens.run) == {"input", "output"} | inputs | pipeline
+    assert params(presslens.run) == {"input", "output", "append", "overwrite"} | inputs | pipeline
     assert params(presslens.analyze) == {"texts", "ids"} | pipeline
     assert params(presslens.predict) == {"sentences"} | infer
     assert set(presslens.default_options()) == pipeline
