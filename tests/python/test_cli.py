@@ -180,6 +180,10 @@ def test_cleaning_options(tmp_path, tiny_model):
     text = presslens.read_table(out, "documents")["text"].item()
     assert text.count(para) == 1 and "PROMO CORNER" not in text
     r = cli("run", corpus, "-o", out, "--keep-duplicate-lines", *models(tiny_model))
+    assert r.returncode == 2 and "option keep_duplicate_lines: true now" in r.stderr
+    r = cli("run", corpus, "-o", out, "--keep-duplicate-lines", "--overwrite",
+            *models(tiny_model))
+    assert r.returncode == 0, r.stderr
     text = presslens.read_table(out, "documents")["text"].item()
     assert text.count(para) == 2 and "PROMO CORNER 42X" in text
     r = cli("run", corpus, "-o", out, "--drop-pattern", "(", *models(tiny_model))
