@@ -5,13 +5,42 @@
 use tch::{nn::Module, Device, Kind, Tensor};
 
 use super::model::{LoadedModel, Task};
-use super::ner::{decode_entities, extend_directional, news_word_ids, trim_entities};
-use super::sentiment::{normalise_label, polarity_indices};
-use super::{SentenceOutput, Sentiment};
+use super::ner::{decode_entities, extend_directional, news_word_ids, trim_entities, TokenPred};
+use super::sentiment::{polarity_indices, sentiment_from_probs};
+use super::SentenceOutput;
 use crate::error::{Error, Result};
 
-/// Per token of a batch: best NER label probability and its index (row-major).
-type NerBest = (Vec<f32>, Vec<i64>);
+/// The NER head's output for a batch, one entry per token position (row-major).
+struct NerBest {
+    /// Probability of the best label.
+    prob: Vec<f32>,
+    /// Index of the best label.
+    label: Vec<i64>,
+}
+
+/// One sentence's sentiment, summed over its windows: each window's label probabilities
+/// weighted by its length in tokens.
+#[derive(Clone)]
+struct SentimentSum {
+    /// Per label: sum of probability × window length.
+    weighted: Vec<f32>,
+    /// Sum of the window lengths.
+    weight: f32,
+}
+
+impl SentimentSum {
+    fn new(n_labels: usize) -> Self {
+        SentimentSum {
+            weighted: vec![0.0; n_labels],
+            weight: 0.0,
+        }
+    }
+
+    /// The length-weighted mean probability of each label (`None` without any window).
+    fn mean(&self) -> Option<Vec<f32>> {
+        (self.weight > 0.0).then(|| self.weighted.iter().map(|a| a / self.weight).collect())
+    }
+}
 
 /// A token of a sentence after tokenisation.
 pub(super) struct Tokens {
@@ -108,13 +137,11 @@ impl LoadedModel {
             .heads
             .get(&Task::Sentiment)
             .map_or(0, |h| h.labels.len());
-        // Per sentence: sum of (probabilities × window length) and total length.
-        let mut sent_acc: Vec<(Vec<f32>, f32)> =
-            vec![(vec![0.0; n_sent_labels], 0.0); sentences.len()];
-        // Per sentence and token: (label index, probability, centrality) of the best window.
-        let mut tok_pred: Vec<Vec<(usize, f32, i64)>> = toks
+        let mut sent_sums = vec![SentimentSum::new(n_sent_labels); sentences.len()];
+        // Per sentence and token: the prediction of the window where it is most central.
+        let mut tok_pred: Vec<Vec<TokenPred>> = toks
             .iter()
-            .map(|t| vec![(0, 0.0, -1); if want_ner { t.ids.len() } else { 0 }])
+            .map(|t| vec![TokenPred::NONE; if want_ner { t.ids.len() } else { 0 }])
             .collect();
 
         for batch in order.chunks(batch_size.max(1)) {
@@ -175,7 +202,10 @@ impl LoadedModel {
                             .forward(&o.hidden_state)
                             .softmax(-1, Kind::Float);
                         let (best, idx) = probs.max_dim(-1, false);
-                        Some((to_vec_f32(&best)?, to_vec_i64(&idx)?))
+                        Some(NerBest {
+                            prob: to_vec_f32(&best)?,
+                            label: to_vec_i64(&idx)?,
+                        })
                     } else {
                         None
                     };
@@ -185,22 +215,26 @@ impl LoadedModel {
                 let p = pieces[pi];
                 let len = p.end - p.start;
                 if let Some(probs) = &sent_probs {
-                    let acc = &mut sent_acc[p.sent];
+                    let sum = &mut sent_sums[p.sent];
                     let w = len as f32;
-                    for (k, a) in acc.0.iter_mut().enumerate() {
+                    for (k, a) in sum.weighted.iter_mut().enumerate() {
                         *a += probs[row * n_sent_labels + k] * w;
                     }
-                    acc.1 += w;
+                    sum.weight += w;
                 }
-                if let Some((best, idx)) = &ner_best {
+                if let Some(ner) = &ner_best {
                     for j in 0..len {
                         let t = p.start + j;
                         // Prefer the window where the token is most central (most context).
                         let centrality = j.min(len - 1 - j) as i64;
                         let slot = &mut tok_pred[p.sent][t];
-                        if centrality > slot.2 {
+                        if centrality > slot.centrality {
                             let k = row * max_len + 1 + j;
-                            *slot = (idx[k] as usize, best[k], centrality);
+                            *slot = TokenPred {
+                                label: ner.label[k] as usize,
+                                prob: ner.prob[k],
+                                centrality,
+                            };
                         }
                     }
                 }
@@ -210,22 +244,10 @@ impl LoadedModel {
         if want_sent {
             let labels = &self.heads[&Task::Sentiment].labels;
             let (pos, neg) = polarity_indices(labels);
-            for (o, (acc, total)) in out.iter_mut().zip(sent_acc) {
-                if total <= 0.0 {
-                    continue;
+            for (o, sum) in out.iter_mut().zip(&sent_sums) {
+                if let Some(probs) = sum.mean() {
+                    o.sentiment = Some(sentiment_from_probs(&probs, labels, pos, neg));
                 }
-                let probs: Vec<f32> = acc.iter().map(|a| a / total).collect();
-                let (best, score) = probs
-                    .iter()
-                    .copied()
-                    .enumerate()
-                    .fold((0, f32::MIN), |m, (i, p)| if p > m.1 { (i, p) } else { m });
-                let polarity = pos.map_or(0.0, |i| probs[i]) - neg.map_or(0.0, |i| probs[i]);
-                o.sentiment = Some(Sentiment {
-                    label: normalise_label(&labels[best]),
-                    score,
-                    polarity,
-                });
             }
         }
         if want_ner {

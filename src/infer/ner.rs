@@ -116,57 +116,110 @@ fn split_label(l: &str) -> (char, &str) {
     }
 }
 
+/// A token's NER prediction, from the window where the token is most central.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct TokenPred {
+    /// Index of the predicted label.
+    pub(super) label: usize,
+    /// Its probability.
+    pub(super) prob: f32,
+    /// Tokens of context on the shorter side within the window (`-1`: no window yet).
+    pub(super) centrality: i64,
+}
+
+impl TokenPred {
+    /// No prediction yet (label 0, probability 0).
+    pub(super) const NONE: TokenPred = TokenPred {
+        label: 0,
+        prob: 0.0,
+        centrality: -1,
+    };
+}
+
+/// A word (news word, see [`NEWS_WORD`]) with the prediction of its first sub-token.
+struct Word {
+    /// Character offsets in the sentence.
+    start: usize,
+    end: usize,
+    label: usize,
+    prob: f32,
+}
+
+/// An entity being built from consecutive words.
+struct OpenEntity<'l> {
+    start: usize,
+    end: usize,
+    /// Entity type (the label without its IOB prefix).
+    ty: &'l str,
+    /// Sum of the words' probabilities, and the number of words.
+    prob_sum: f32,
+    n_words: usize,
+}
+
+impl OpenEntity<'_> {
+    fn finish(self) -> Entity {
+        Entity {
+            start: self.start,
+            end: self.end,
+            label: self.ty.to_string(),
+            score: self.prob_sum / self.n_words as f32,
+        }
+    }
+}
+
 /// Group word-level IOB predictions into entities (the first sub-token of a word decides
 /// its label; an I- tag that does not continue an entity of its type starts one).
-pub(super) fn decode_entities(
-    t: &Tokens,
-    preds: &[(usize, f32, i64)],
-    labels: &[String],
-) -> Vec<Entity> {
-    // Words: (start char, end char, label index, prob).
-    let mut words: Vec<(usize, usize, usize, f32)> = Vec::new();
+pub(super) fn decode_entities(t: &Tokens, preds: &[TokenPred], labels: &[String]) -> Vec<Entity> {
+    let mut words: Vec<Word> = Vec::new();
     let mut last_word: Option<u32> = None;
     for (i, w) in t.words.iter().enumerate() {
         let (s, e) = t.offsets[i];
-        let (li, p, _) = preds.get(i).copied().unwrap_or((0, 0.0, -1));
+        let pred = preds.get(i).copied().unwrap_or(TokenPred::NONE);
         match (w, last_word) {
             (Some(w), Some(lw)) if *w == lw => {
                 if let Some(last) = words.last_mut() {
-                    last.1 = e;
+                    last.end = e;
                 }
             }
-            _ => words.push((s, e, li, p)),
+            _ => words.push(Word {
+                start: s,
+                end: e,
+                label: pred.label,
+                prob: pred.prob,
+            }),
         }
         last_word = *w;
     }
     let mut ents: Vec<Entity> = Vec::new();
-    let mut cur: Option<(usize, usize, &str, f32, usize)> = None; // start, end, type, sum p, n
-    let flush = |cur: &mut Option<(usize, usize, &str, f32, usize)>, ents: &mut Vec<Entity>| {
-        if let Some((s, e, ty, sp, n)) = cur.take() {
-            ents.push(Entity {
-                start: s,
-                end: e,
-                label: ty.to_string(),
-                score: sp / n as f32,
-            });
+    let mut cur: Option<OpenEntity<'_>> = None;
+    let flush = |cur: &mut Option<OpenEntity<'_>>, ents: &mut Vec<Entity>| {
+        if let Some(c) = cur.take() {
+            ents.push(c.finish());
         }
     };
-    for (s, e, li, p) in words {
-        let (prefix, ty) = split_label(labels.get(li).map(String::as_str).unwrap_or("O"));
+    for w in words {
+        let (prefix, ty) = split_label(labels.get(w.label).map(String::as_str).unwrap_or("O"));
+        let open = |w: &Word| OpenEntity {
+            start: w.start,
+            end: w.end,
+            ty,
+            prob_sum: w.prob,
+            n_words: 1,
+        };
         match prefix {
             'B' => {
                 flush(&mut cur, &mut ents);
-                cur = Some((s, e, ty, p, 1));
+                cur = Some(open(&w));
             }
             'I' => match &mut cur {
-                Some(c) if c.2 == ty => {
-                    c.1 = e;
-                    c.3 += p;
-                    c.4 += 1;
+                Some(c) if c.ty == ty => {
+                    c.end = w.end;
+                    c.prob_sum += w.prob;
+                    c.n_words += 1;
                 }
                 _ => {
                     flush(&mut cur, &mut ents);
-                    cur = Some((s, e, ty, p, 1));
+                    cur = Some(open(&w));
                 }
             },
             _ => flush(&mut cur, &mut ents),
@@ -232,13 +285,18 @@ mod tests {
             offsets: vec![(0, 8), (9, 14), (15, 22), (23, 28), (29, 33), (33, 36)],
             words: vec![Some(0), Some(1), Some(2), Some(3), Some(4), Some(4)],
         };
+        let pred = |label, prob| TokenPred {
+            label,
+            prob,
+            centrality: 0,
+        };
         let preds = vec![
-            (1, 0.9, 0),
-            (2, 0.7, 0),
-            (0, 0.9, 0),
-            (4, 0.6, 0),
-            (4, 0.8, 0),
-            (0, 0.1, 0),
+            pred(1, 0.9),
+            pred(2, 0.7),
+            pred(0, 0.9),
+            pred(4, 0.6),
+            pred(4, 0.8),
+            pred(0, 0.1),
         ];
         let e = decode_entities(&t, &preds, &labels);
         assert_eq!(e.len(), 2);

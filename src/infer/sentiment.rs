@@ -1,6 +1,9 @@
-//! Sentiment labels: normalised names and which labels are positive and negative.
+//! Sentiment labels: normalised names, which labels are positive and negative, and a
+//! sentence's [`Sentiment`] from its label probabilities.
 
-pub(super) fn normalise_label(l: &str) -> String {
+use super::Sentiment;
+
+fn normalise_label(l: &str) -> String {
     let low = l.to_lowercase();
     if low.starts_with("pos") {
         "positive".into()
@@ -26,6 +29,31 @@ pub(super) fn polarity_indices(labels: &[String]) -> (Option<usize>, Option<usiz
         return (Some(1), Some(0));
     }
     (pos, neg)
+}
+
+/// The sentiment of one sentence from its label probabilities: the most probable label
+/// (the first one on ties) and P(positive) − P(negative).
+pub(super) fn sentiment_from_probs(
+    probs: &[f32],
+    labels: &[String],
+    pos: Option<usize>,
+    neg: Option<usize>,
+) -> Sentiment {
+    let (best, score) =
+        probs
+            .iter()
+            .copied()
+            .enumerate()
+            .fold(
+                (0, f32::MIN),
+                |(best, top), (i, p)| if p > top { (i, p) } else { (best, top) },
+            );
+    let polarity = pos.map_or(0.0, |i| probs[i]) - neg.map_or(0.0, |i| probs[i]);
+    Sentiment {
+        label: normalise_label(&labels[best]),
+        score,
+        polarity,
+    }
 }
 
 #[cfg(test)]

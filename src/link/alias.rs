@@ -33,7 +33,16 @@ impl AliasSource {
 /// A user alias table: alias → canonical name, optionally with the entity's label.
 #[derive(Debug, Clone, Default)]
 pub struct AliasTable {
-    map: HashMap<String, (String, Option<String>)>,
+    map: HashMap<String, AliasTarget>,
+}
+
+/// What an alias maps to.
+#[derive(Debug, Clone)]
+pub(super) struct AliasTarget {
+    /// The canonical name (trimmed).
+    pub(super) canonical: String,
+    /// The entity's label (upper case), when the table gives one.
+    pub(super) label: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -64,10 +73,10 @@ impl AliasTable {
             let canonical: String = canonical.into();
             map.insert(
                 name_key(&normalise(&alias, "")),
-                (
-                    canonical.trim().to_string(),
-                    label.map(|l| l.into().to_uppercase()),
-                ),
+                AliasTarget {
+                    canonical: canonical.trim().to_string(),
+                    label: label.map(|l| l.into().to_uppercase()),
+                },
             );
         }
         AliasTable { map }
@@ -141,7 +150,7 @@ impl AliasTable {
         self.map.is_empty()
     }
 
-    pub(super) fn lookup(&self, name: &str) -> Option<&(String, Option<String>)> {
+    pub(super) fn lookup(&self, name: &str) -> Option<&AliasTarget> {
         self.map.get(&name_key(name))
     }
 }

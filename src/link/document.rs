@@ -44,10 +44,10 @@ impl Linker {
                 } else {
                     name
                 };
-                if let Some((canonical, l)) = self.aliases.lookup(&name) {
+                if let Some(target) = self.aliases.lookup(&name) {
                     return Linked {
-                        name: canonical.clone(),
-                        label: l.clone().unwrap_or_else(|| label.to_string()),
+                        name: target.canonical.clone(),
+                        label: target.label.clone().unwrap_or_else(|| label.to_string()),
                         from_table: true,
                     };
                 }

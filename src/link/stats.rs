@@ -83,9 +83,20 @@ pub struct VariantRows {
     pub mentions: Vec<i64>,
 }
 
-type EntityId = (String, String);
-/// A sentence's polarity, sentiment label and the entities it mentions.
-type SentenceEntities = (Option<f32>, Option<String>, Vec<EntityId>);
+/// An entity of the analysis tables: its canonical name and label (ordered by name, then
+/// label).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct EntityId {
+    entity: String,
+    label: String,
+}
+
+/// A sentence's polarity and the entities it mentions.
+#[derive(Debug, Clone)]
+struct SentenceEntities {
+    polarity: Option<f32>,
+    entities: Vec<EntityId>,
+}
 
 #[derive(Debug, Default, Clone)]
 struct Pair {
@@ -117,7 +128,10 @@ impl Aggregator {
             self.flush_doc();
             self.doc = Some(m.doc_id.to_string());
         }
-        let id: EntityId = (m.entity.to_string(), m.label.to_string());
+        let id = EntityId {
+            entity: m.entity.to_string(),
+            label: m.label.to_string(),
+        };
         let acc = self.doc_acc.entry(id.clone()).or_insert_with(|| Acc {
             first: m.sent_idx,
             last: m.sent_idx,
@@ -136,9 +150,12 @@ impl Aggregator {
         let s = self
             .doc_sents
             .entry(m.sent_idx)
-            .or_insert_with(|| (m.polarity, m.sentiment.map(str::to_string), Vec::new()));
-        if !s.2.contains(&id) {
-            s.2.push(id);
+            .or_insert_with(|| SentenceEntities {
+                polarity: m.polarity,
+                entities: Vec::new(),
+            });
+        if !s.entities.contains(&id) {
+            s.entities.push(id);
         }
     }
 
@@ -171,13 +188,14 @@ impl Aggregator {
             );
         }
         for ((id, surface), n) in std::mem::take(&mut self.doc_variants) {
-            self.variants.entity.push(id.0);
-            self.variants.label.push(id.1);
+            self.variants.entity.push(id.entity);
+            self.variants.label.push(id.label);
             self.variants.doc_id.push(doc.clone());
             self.variants.surface.push(surface);
             self.variants.mentions.push(n);
         }
-        for (_, (pol, _, mut ids)) in std::mem::take(&mut self.doc_sents) {
+        for (_, sent) in std::mem::take(&mut self.doc_sents) {
+            let (pol, mut ids) = (sent.polarity, sent.entities);
             ids.sort();
             for i in 0..ids.len() {
                 for j in i + 1..ids.len() {
@@ -216,10 +234,10 @@ impl Aggregator {
         }
         let mut cooc = CoocRows::default();
         for ((a, b), p) in std::mem::take(&mut self.pairs) {
-            cooc.entity_a.push(a.0);
-            cooc.label_a.push(a.1);
-            cooc.entity_b.push(b.0);
-            cooc.label_b.push(b.1);
+            cooc.entity_a.push(a.entity);
+            cooc.label_a.push(a.label);
+            cooc.entity_b.push(b.entity);
+            cooc.label_b.push(b.label);
             cooc.sentences.push(p.sentences);
             cooc.documents.push(p.documents);
             cooc.mean_polarity
@@ -240,8 +258,8 @@ fn push_stats(
 ) {
     s.scope.push(scope.to_string());
     s.doc_id.push(doc.map(str::to_string));
-    s.entity.push(id.0.clone());
-    s.label.push(id.1.clone());
+    s.entity.push(id.entity.clone());
+    s.label.push(id.label.clone());
     s.mentions.push(acc.mentions);
     s.documents.push(documents);
     s.sentences.push(n_sent);

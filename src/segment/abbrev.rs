@@ -141,8 +141,15 @@ impl Hasher for Fnv1a {
 
 pub(super) type AbbrMap = HashMap<String, AbbrKind, BuildHasherDefault<Fnv1a>>;
 
-/// The built-in English abbreviation table (built once per process) and its longest key.
-pub(super) static BUILTIN: LazyLock<(AbbrMap, usize)> = LazyLock::new(|| {
+/// The built-in English abbreviation table.
+pub(super) struct BuiltinTable {
+    pub(super) map: AbbrMap,
+    /// Its longest key, in bytes.
+    pub(super) max_len: usize,
+}
+
+/// The built-in table, built once per process.
+pub(super) static BUILTIN: LazyLock<BuiltinTable> = LazyLock::new(|| {
     let mut map = AbbrMap::default();
     let groups: [(&[&str], AbbrKind); 4] = [
         (REGULAR, AbbrKind::Regular),
@@ -156,7 +163,7 @@ pub(super) static BUILTIN: LazyLock<(AbbrMap, usize)> = LazyLock::new(|| {
         }
     }
     let max_len = map.keys().map(String::len).max().unwrap_or(0);
-    (map, max_len)
+    BuiltinTable { map, max_len }
 });
 
 impl Segmenter {
@@ -177,7 +184,7 @@ impl Segmenter {
     }
 
     fn lookup_key(&self, key: &str) -> Option<AbbrKind> {
-        match BUILTIN.0.get(key) {
+        match BUILTIN.map.get(key) {
             Some(kind) => Some(*kind),
             None if self.extra.is_empty() => None,
             None => self.extra.get(key).copied(),

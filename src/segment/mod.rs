@@ -93,7 +93,7 @@ impl Default for Segmenter {
     fn default() -> Self {
         Segmenter {
             extra: AbbrMap::default(),
-            max_abbr_len: BUILTIN.1,
+            max_abbr_len: BUILTIN.max_len,
         }
     }
 }
@@ -122,7 +122,7 @@ impl Segmenter {
                 continue;
             }
             let key = entry.to_lowercase();
-            if BUILTIN.0.contains_key(&key) {
+            if BUILTIN.map.contains_key(&key) {
                 continue;
             }
             self.max_abbr_len = self.max_abbr_len.max(key.len()).max(entry.len());
