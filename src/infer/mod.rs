@@ -19,7 +19,8 @@
 //! `model` (loading files, heads, tokenizer and weights; the model cache), `encode`
 //! (tokenising, windowing, batching, running the encoder and heads), `sentiment` and `ner`
 //! (turning head outputs into labels and entities), `analyzer` ([`Analyzer`], the entry),
-//! [`testing`] (a tiny random model for tests); this file holds the output types.
+//! `testing` (a tiny random model for tests; only with `cfg(test)` or the cargo feature
+//! `testing`); this file holds the output types.
 
 mod analyzer;
 mod encode;
@@ -28,6 +29,7 @@ mod ner;
 mod options;
 mod sentiment;
 mod spec;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
 use serde::Serialize;

@@ -1,4 +1,7 @@
 //! A tiny random BERT with both heads, for tests and plumbing (not for results).
+//!
+//! Compiled only for the crate's own tests and with the cargo feature `testing` (which the
+//! developer install, `make install`, turns on for the Python tests).
 use std::path::Path;
 
 use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
