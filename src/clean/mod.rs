@@ -570,43 +570,4 @@ mod tests {
         assert!(c.text.contains("Abe Shinzō and President Putin"));
         assert_eq!(c.dropped_lines, 1);
     }
-
-    #[test]
-    #[ignore = "prints the cleaned seeds 001 and 002 for eyeballing"]
-    fn print_seeds() {
-        for n in ["001", "002"] {
-            let c = clean(&seed(n));
-            println!(
-                "===== {n}: title={:?} dropped={} duplicates={}\n{}\n",
-                c.title, c.dropped_lines, c.duplicate_lines, c.text
-            );
-        }
-    }
-
-    #[test]
-    #[ignore = "throughput; run with --release -- --ignored --nocapture"]
-    fn throughput() {
-        let seeds = all_seeds();
-        let docs: Vec<&str> = (0..200)
-            .flat_map(|_| seeds.iter().map(|(_, s)| s.as_str()))
-            .collect();
-        let bytes: usize = docs.iter().map(|d| d.len()).sum();
-        let rules = CleanRules::default();
-        let mut best = f64::INFINITY;
-        let mut sink = 0;
-        for _ in 0..5 {
-            let t = std::time::Instant::now();
-            for d in &docs {
-                sink += rules.clean(d).text.len();
-            }
-            best = best.min(t.elapsed().as_secs_f64());
-        }
-        println!(
-            "cleaned {} docs, {:.1} MB in {:.1} ms: {:.0} MB/s (single thread, best of 5; {sink})",
-            docs.len(),
-            bytes as f64 / 1e6,
-            best * 1e3,
-            bytes as f64 / 1e6 / best
-        );
-    }
 }
