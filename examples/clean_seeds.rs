@@ -21,8 +21,8 @@ fn main() {
         let raw = std::fs::read_to_string(path).expect("read seed");
         let c = presslens::clean::clean(&raw);
         println!(
-            "===== {n}: title={:?} dropped={} duplicates={}\n{}\n",
-            c.title, c.dropped_lines, c.duplicate_lines, c.text
+            "===== {n}: title={:?} dropped={}\n{}\n",
+            c.title, c.dropped_lines, c.text
         );
     }
 }

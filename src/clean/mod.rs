@@ -39,8 +39,9 @@
 //!    line separated them in the raw text; the output never starts or ends with whitespace.
 //!
 //! The first kept line is the title candidate ([`Cleaned::title`]); it stays in the text as
-//! the first paragraph.  [`Cleaned::map`] maps byte offsets in the cleaned text back to the
-//! raw text.
+//! the first paragraph.  [`CleanRules::clean_mapped`] also returns an [`OffsetMap`], which
+//! maps byte offsets in the cleaned text back to the raw text; [`CleanRules::clean`] does not
+//! build one (the pipeline never needs it).
 //!
 //! Known limitations: dashes become `-` even between words (`Japan—though` →
 //! `Japan-though`, one token for later stages); NFKC also folds `²` → `2`, `ﬁ` → `fi`,
@@ -71,8 +72,21 @@ use rules::{is_comment_form, DEFAULT_RULES, STARTERS};
 impl CleanRules {
     /// Cleans one article (see the module documentation for the steps). Never panics.
     pub fn clean(&self, raw: &str) -> Cleaned {
-        let mut st = Assembler::new(raw.len(), self.dedupe);
-        let mut line = LineBuf::default();
+        self.run(raw, false).0
+    }
+
+    /// Like [`CleanRules::clean`], and also maps the cleaned text's byte offsets back to
+    /// `raw`. Building the map costs time and memory (an anchor wherever normalisation
+    /// rewrote something), so [`CleanRules::clean`] skips it.
+    pub fn clean_mapped(&self, raw: &str) -> (Cleaned, OffsetMap) {
+        let (cleaned, map) = self.run(raw, true);
+        (cleaned, map.unwrap_or_default())
+    }
+
+    /// The line loop; `track`: build the offset map too.
+    fn run(&self, raw: &str, track: bool) -> (Cleaned, Option<OffsetMap>) {
+        let mut st = Assembler::new(raw.len(), self.dedupe, track);
+        let mut line = LineBuf::new(track);
         let mut seg_buf = String::new();
         // Blank lines seen since the last kept or pending line.
         let mut blank_acc = false;
@@ -141,10 +155,6 @@ pub struct Cleaned {
     pub title: Option<String>,
     /// Boilerplate lines dropped (rule matches and comment-form leftovers).
     pub dropped_lines: usize,
-    /// Repeated lines dropped.
-    pub duplicate_lines: usize,
-    /// Byte offsets in `text` → byte offsets in the raw input.
-    pub map: OffsetMap,
 }
 
 #[cfg(test)]
@@ -196,9 +206,11 @@ mod tests {
         c.text == format!("Title line\n\n{}", normalize_text(line))
     }
 
-    /// Checks the offset-map invariants on one cleaned document.
-    pub(super) fn check_map(raw: &str, c: &Cleaned) {
-        let m = &c.map;
+    /// Cleans `raw` with the default rules and its offset map, checks the map's invariants
+    /// and that the cleaned text is what [`clean`] (no map) gives.
+    pub(super) fn check_map(raw: &str) -> (Cleaned, OffsetMap) {
+        let (c, m) = CleanRules::default().clean_mapped(raw);
+        assert_eq!(c, clean(raw), "clean and clean_mapped differ on {raw:?}");
         let mut prev = 0;
         for (i, _) in c.text.char_indices().chain([(c.text.len(), ' ')]) {
             let r = m.to_raw(i);
@@ -221,6 +233,7 @@ mod tests {
             }
             a = b + 1;
         }
+        (c, m)
     }
 
     // ---------------------------------------------------------------- document
@@ -267,13 +280,14 @@ mod tests {
 
     #[test]
     fn only_boilerplate() {
-        let c =
-            clean("LEAVE A REPLY\n\nPlease enter your comment!\nPlease enter your name here\n0\n*");
+        let raw = "LEAVE A REPLY\n\nPlease enter your comment!\nPlease enter your name here\n0\n*";
+        let c = clean(raw);
         assert_eq!(c.text, "");
         assert_eq!(c.title, None);
         assert_eq!(c.dropped_lines, 5);
-        assert_eq!(c.map.to_raw(0), 0);
-        assert_eq!(c.map.to_raw(10), 0);
+        let (_, m) = check_map(raw);
+        assert_eq!(m.to_raw(0), 0);
+        assert_eq!(m.to_raw(10), 0);
     }
 
     #[test]
@@ -413,7 +427,7 @@ mod tests {
         assert_eq!(c.title.as_deref(), t.lines().next());
         // Idempotent.
         assert_eq!(&clean(t).text, t, "{raw:?}");
-        check_map(raw, &c);
+        check_map(raw);
     }
 
     #[test]
@@ -454,7 +468,7 @@ mod tests {
         let marks = format!("a{}", "\u{301}".repeat(500_000));
         let c = clean(&marks);
         assert!(c.text.starts_with('á'));
-        check_map(&marks, &c);
+        check_map(&marks);
     }
 
     // ---------------------------------------------------------------- seeds

@@ -64,11 +64,14 @@ fn is_stable(c: char) -> bool {
     canonical_combining_class(c) == 0 && is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes
 }
 
-/// One normalised line under construction, with its anchors.
+/// One normalised line under construction, with its anchors (when tracked).
 #[derive(Default)]
 pub(super) struct LineBuf {
     pub(super) text: String,
-    /// `(byte in text, raw byte)` wherever the copy stops being verbatim.
+    /// Record `anchors` (only needed for an [`OffsetMap`](super::OffsetMap)).
+    pub(super) track: bool,
+    /// `(byte in text, raw byte)` wherever the copy stops being verbatim (empty unless
+    /// `track`).
     pub(super) anchors: Vec<(usize, usize)>,
     /// Raw offset the next character has if copying goes on verbatim (`usize::MAX`: none).
     expect: usize,
@@ -79,6 +82,14 @@ pub(super) struct LineBuf {
 }
 
 impl LineBuf {
+    /// An empty line buffer; `track`: record anchors.
+    pub(super) fn new(track: bool) -> Self {
+        LineBuf {
+            track,
+            ..LineBuf::default()
+        }
+    }
+
     pub(super) fn reset(&mut self) {
         self.text.clear();
         self.anchors.clear();
@@ -89,7 +100,7 @@ impl LineBuf {
 
     #[inline]
     fn emit(&mut self, c: char, raw: usize) {
-        if raw != self.expect {
+        if self.track && raw != self.expect {
             self.anchors.push((self.text.len(), raw));
         }
         self.text.push(c);
@@ -121,7 +132,7 @@ impl LineBuf {
     #[inline]
     fn push_ascii(&mut self, run: &str, raw: usize) {
         self.flush_space();
-        if raw != self.expect {
+        if self.track && raw != self.expect {
             self.anchors.push((self.text.len(), raw));
         }
         self.text.push_str(run);

@@ -1,6 +1,7 @@
 //! [`OffsetMap`]: byte offsets of the cleaned text back to the raw text.
 
-/// Maps byte offsets of the cleaned text back to byte offsets of the raw text.
+/// Maps byte offsets of the cleaned text back to byte offsets of the raw text (built only
+/// on request, by [`CleanRules::clean_mapped`](super::CleanRules::clean_mapped)).
 ///
 /// Stored as sorted `(clean_byte, raw_byte)` anchors, one wherever the difference between the
 /// two changes; between anchors the text was copied unchanged.  Characters that normalisation
@@ -60,7 +61,6 @@ impl OffsetMap {
 
 #[cfg(test)]
 mod tests {
-    use crate::clean::clean;
     use crate::clean::tests::{all_seeds, check_map};
 
     // ---------------------------------------------------------------- offset map
@@ -69,10 +69,8 @@ mod tests {
     fn offset_map_simple() {
         let raw =
             "  Title \r\n\r\n\r\nHe said \u{201C}no\u{201D}\u{A0}\u{A0}— twice.\n0\nEnd  here.\n";
-        let c = clean(raw);
+        let (c, m) = check_map(raw);
         assert_eq!(c.text, "Title\n\nHe said \"no\" - twice.\nEnd here.");
-        check_map(raw, &c);
-        let m = &c.map;
         // Untouched substrings map exactly.
         for sub in ["Title", "He said", "twice.", "End", "here."] {
             let a = c.text.find(sub).expect("sub");
@@ -94,22 +92,20 @@ mod tests {
     #[test]
     fn offset_map_expansions() {
         let raw = "ﬁne\u{200B}cafe\u{301} x…y";
-        let c = clean(raw);
+        let (c, m) = check_map(raw);
         assert_eq!(c.text, "finecafé x...y");
-        check_map(raw, &c);
         // Both letters of "fi" map into the ligature, "café" to its raw span.
-        assert_eq!(c.map.to_raw(0), 0);
-        assert_eq!(c.map.to_raw(1), 0);
-        assert_eq!(c.map.to_raw(2), 3);
+        assert_eq!(m.to_raw(0), 0);
+        assert_eq!(m.to_raw(1), 0);
+        assert_eq!(m.to_raw(2), 3);
         let a = c.text.find("café").expect("cafe");
-        assert_eq!(&raw[c.map.to_raw_range(a..a + "café".len())], "cafe\u{301}");
+        assert_eq!(&raw[m.to_raw_range(a..a + "café".len())], "cafe\u{301}");
     }
 
     #[test]
     fn offset_map_on_seeds() {
         for (name, raw) in all_seeds() {
-            let c = clean(&raw);
-            check_map(&raw, &c);
+            let (c, m) = check_map(&raw);
             // Substrings without in-line changes (the first, middle and last plain words of
             // every line) map back verbatim.
             let mut checked = 0;
@@ -128,7 +124,7 @@ mod tests {
                     .into_iter()
                     .flatten()
                 {
-                    let r = c.map.to_raw_range(base + at..base + at + w.len());
+                    let r = m.to_raw_range(base + at..base + at + w.len());
                     assert_eq!(&raw[r], w, "{name}: {line}");
                     checked += 1;
                 }
