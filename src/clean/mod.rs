@@ -1,4 +1,4 @@
-//! Stage 2 of the pipeline: clean one article's raw text.
+//! Stage 2 — clean: normalise one article's raw text and drop its boilerplate.
 //!
 //! [`CleanRules::clean`] turns scraped text into the text every later stage (and every
 //! offset in the output tables) refers to.  It works line by line, in one pass:

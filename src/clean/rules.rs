@@ -356,12 +356,21 @@ pub(super) static DEFAULT_RULES: LazyLock<CleanRules> = LazyLock::new(|| {
 /// Build once and reuse: the patterns are compiled into a single [`RegexSet`].  Cloning is
 /// cheap.  [`Default`] gives the built-in rules with duplicate detection on.
 ///
-/// ```ignore
+/// ```
+/// use presslens::clean::CleanRules;
+///
 /// let rules = CleanRules::default()
 ///     .with_drop_patterns(&["^SPONSORED$".to_string()])?
 ///     .dedupe_lines(true);
 /// let cleaned = rules.clean("Title\n\nBody.\nSPONSORED\nLeave a Reply");
 /// assert_eq!(cleaned.text, "Title\n\nBody.");
+///
+/// // With the offset map (on request): cleaned byte offsets back to raw ones.
+/// let raw = "  He said \u{201C}no\u{201D}.";
+/// let (cleaned, map) = rules.clean_mapped(raw);
+/// assert_eq!(cleaned.text, "He said \"no\".");
+/// assert_eq!(&raw[map.to_raw_range(0..7)], "He said");
+/// # Ok::<(), presslens::clean::CleanError>(())
 /// ```
 #[derive(Clone)]
 pub struct CleanRules {

@@ -249,7 +249,7 @@ fn vocab_is_uncased(vocab: &Path) -> bool {
         .unwrap_or(true)
 }
 
-/// A loaded encoder with its heads. Use through [`Analyzer`].
+/// A loaded encoder with its heads. Use through [`Analyzer`](super::Analyzer).
 pub struct LoadedModel {
     spec: ModelSpec,
     pub(super) tokenizer: Tokenizer,

@@ -1,4 +1,4 @@
-//! Rule-based sentence segmentation for English news text.
+//! Stage 3 — segment: rule-based sentence segmentation for English news text.
 //!
 //! [`Segmenter::split`] walks the text once, left to right, and only stops on the few
 //! characters that can matter (`.` `?` `!` `…`, line breaks, quotes and brackets, list
