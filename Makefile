@@ -22,7 +22,9 @@ deps:
 
 install: deps
 	# No build isolation: the build must see the installed torch (see README).
-	$(PY) -m pip install --no-build-isolation -q -e .
+	# Feature testing: the Python tests need _presslens.write_random_model. maturin takes
+	# --features instead of [tool.maturin] features, not on top of them: name python too.
+	MATURIN_PEP517_ARGS="--features python,testing" $(PY) -m pip install --no-build-isolation -q -e .
 
 demo: install
 	presslens run seeds -o out/seeds --aliases seeds/aliases.toml
@@ -37,7 +39,7 @@ test-python:
 
 lint:
 	cargo fmt --check
-	cargo clippy --release --all-targets --features python -- -D warnings
+	cargo clippy --release --all-targets --features python,testing -- -D warnings
 	$(PY) -m ruff check python tests experiments
 	# The extension's stubs must match the built module.
 	$(PY) -m mypy.stubtest presslens._presslens

@@ -212,7 +212,8 @@ fn cli_main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
     detach_interruptible(py, move |stop| Ok(crate::cli::main(argv, stop)))
 }
 
-/// Write a tiny random BERT with both heads (tests and plumbing only).
+/// Write a tiny random BERT with both heads (tests and plumbing only; feature `testing`).
+#[cfg(feature = "testing")]
 #[pyfunction]
 #[pyo3(signature = (path, vocab=None, seed=0))]
 fn write_random_model(
@@ -239,6 +240,7 @@ fn _presslens(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(option_names_of, m)?)?;
     m.add_function(wrap_pyfunction!(default_options, m)?)?;
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
+    #[cfg(feature = "testing")]
     m.add_function(wrap_pyfunction!(write_random_model, m)?)?;
     Ok(())
 }

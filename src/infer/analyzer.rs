@@ -1,0 +1,182 @@
+//! [`Analyzer`]: loads (or reuses) the models named by [`InferOptions`] and runs them over
+//! sentences, encoding each sentence once when both tasks share a model.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::model::{load_cached, LoadedModel, SharedModel, Task};
+use super::{InferOptions, ModelInfo, ModelSpec, SentenceOutput};
+use crate::error::{Error, Result};
+
+/// Runs sentiment and NER over sentences. When both tasks use the same model, each
+/// sentence is encoded once.
+pub struct Analyzer {
+    share_encoder: bool,
+    sentiment: Option<SharedModel>,
+    ner: Option<SharedModel>,
+    batch_size: usize,
+}
+
+impl std::fmt::Debug for Analyzer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Analyzer")
+            .field("batch_size", &self.batch_size)
+            .finish()
+    }
+}
+
+fn lock(m: &SharedModel) -> Result<std::sync::MutexGuard<'_, LoadedModel>> {
+    m.lock()
+        .map_err(|_| Error::Inference("model lock poisoned".into()))
+}
+
+impl Analyzer {
+    /// Load (or reuse) the models named by `opts`.
+    pub fn new(opts: &InferOptions) -> Result<Self> {
+        opts.validate()?;
+        if let Some(n) = opts.threads {
+            tch::set_num_threads(n as i32);
+        }
+        let device = opts.device.resolve()?;
+        let load = |spec: &Option<ModelSpec>, task: Task| -> Result<Option<SharedModel>> {
+            let Some(spec) = spec else { return Ok(None) };
+            let m = load_cached(spec, device, opts.max_window)?;
+            if !lock(&m)?.has(task) {
+                let what = if task == Task::Sentiment {
+                    "sentiment (sequence classification)"
+                } else {
+                    "NER (token classification)"
+                };
+                return Err(Error::model(spec, format!("has no {what} head")));
+            }
+            Ok(Some(m))
+        };
+        Ok(Analyzer {
+            sentiment: load(&opts.sentiment_model, Task::Sentiment)?,
+            ner: load(&opts.ner_model, Task::Ner)?,
+            batch_size: opts.batch_size,
+            share_encoder: opts.share_encoder,
+        })
+    }
+
+    /// Model descriptions for the manifest.
+    pub fn models(&self) -> Result<HashMap<String, ModelInfo>> {
+        let mut out = HashMap::new();
+        if let Some(m) = &self.sentiment {
+            out.insert("sentiment".to_string(), lock(m)?.info());
+        }
+        if let Some(m) = &self.ner {
+            out.insert("ner".to_string(), lock(m)?.info());
+        }
+        Ok(out)
+    }
+
+    /// Infer sentiment and entities for each sentence.
+    pub fn analyze(&self, sentences: &[&str]) -> Result<Vec<SentenceOutput>> {
+        let mut out = vec![SentenceOutput::default(); sentences.len()];
+        if sentences.is_empty() {
+            return Ok(out);
+        }
+        match (&self.sentiment, &self.ner) {
+            (Some(s), Some(n)) if self.share_encoder && Arc::ptr_eq(s, n) => {
+                lock(s)?.run(
+                    sentences,
+                    &[Task::Sentiment, Task::Ner],
+                    self.batch_size,
+                    &mut out,
+                )?;
+            }
+            (s, n) => {
+                if let Some(s) = s {
+                    lock(s)?.run(sentences, &[Task::Sentiment], self.batch_size, &mut out)?;
+                }
+                if let Some(n) = n {
+                    lock(n)?.run(sentences, &[Task::Ner], self.batch_size, &mut out)?;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::infer::tests::tiny;
+
+    #[test]
+    fn random_model_runs_both_heads_and_long_sentences() {
+        let (_d, spec) = tiny();
+        let opts = InferOptions {
+            sentiment_model: Some(spec.clone()),
+            ner_model: Some(spec),
+            max_window: 16,
+            batch_size: 2,
+            ..Default::default()
+        };
+        let a = Analyzer::new(&opts).expect("load");
+        let long = "putin said tokyo was moscow. ".repeat(20);
+        let sents = ["Tokyo condemned Moscow.", "", long.as_str()];
+        let out = a.analyze(&sents).expect("analyze");
+        assert_eq!(out.len(), 3);
+        let s = out[0].sentiment.as_ref().expect("sentiment");
+        assert!((0.0..=1.0).contains(&s.score) && (-1.0..=1.0).contains(&s.polarity));
+        assert!(out[1].sentiment.is_none() && out[1].entities.is_empty());
+        assert!(
+            out[2].sentiment.is_some(),
+            "long sentence is windowed, not dropped"
+        );
+        for (o, text) in out.iter().zip(sents) {
+            let n = text.chars().count();
+            for e in &o.entities {
+                assert!(e.start < e.end && e.end <= n);
+            }
+        }
+        // Same input, same output (deterministic inference, batches do not leak).
+        let again = a.analyze(&sents[..1]).expect("analyze");
+        let s2 = again[0].sentiment.as_ref().expect("sentiment");
+        assert!((s.polarity - s2.polarity).abs() < 1e-4);
+    }
+}
+
+#[cfg(test)]
+mod default_model_tests {
+    use super::*;
+
+    #[test]
+    fn embedded_model_gives_the_expected_labels() {
+        let a = Analyzer::new(&InferOptions::default()).expect("embedded model loads");
+        let sents = [
+            "Vladimir Putin met Fumio Kishida in Tokyo on Monday.",
+            "NATO leaders gathered in Brussels.",
+            "The talks were a wonderful success and both sides were delighted.",
+            "The talks were a disaster and the minister was furious.",
+        ];
+        let out = a.analyze(&sents).expect("analyze");
+        let ents: Vec<(String, String)> = out[0]
+            .entities
+            .iter()
+            .map(|e| {
+                let t: String = sents[0]
+                    .chars()
+                    .skip(e.start)
+                    .take(e.end - e.start)
+                    .collect();
+                (t, e.label.clone())
+            })
+            .collect();
+        let want = |t: &str, l: &str| (t.to_string(), l.to_string());
+        assert!(ents.contains(&want("Vladimir Putin", "PER")), "{ents:?}");
+        assert!(ents.contains(&want("Fumio Kishida", "PER")), "{ents:?}");
+        assert!(ents.contains(&want("Tokyo", "LOC")), "{ents:?}");
+        assert_eq!(
+            out[1].entities.first().map(|e| e.label.as_str()),
+            Some("ORG")
+        );
+        let pos = out[2].sentiment.as_ref().expect("sentiment");
+        let neg = out[3].sentiment.as_ref().expect("sentiment");
+        assert_eq!(pos.label, "positive");
+        assert_eq!(neg.label, "negative");
+        assert!(pos.polarity > 0.5 && neg.polarity < -0.5);
+    }
+}

@@ -1,0 +1,307 @@
+//! Running a model: tokenising sentences, cutting long ones into overlapping windows,
+//! batching windows by length, encoding them, and merging the heads' outputs back per
+//! sentence.
+
+use tch::{nn::Module, Device, Kind, Tensor};
+
+use super::model::{LoadedModel, Task};
+use super::ner::{decode_entities, extend_directional, news_word_ids, trim_entities, TokenPred};
+use super::sentiment::{polarity_indices, sentiment_from_probs};
+use super::SentenceOutput;
+use crate::error::{Error, Result};
+
+/// The NER head's output for a batch, one entry per token position (row-major).
+struct NerBest {
+    /// Probability of the best label.
+    prob: Vec<f32>,
+    /// Index of the best label.
+    label: Vec<i64>,
+}
+
+/// One sentence's sentiment, summed over its windows: each window's label probabilities
+/// weighted by its length in tokens.
+#[derive(Clone)]
+struct SentimentSum {
+    /// Per label: sum of probability × window length.
+    weighted: Vec<f32>,
+    /// Sum of the window lengths.
+    weight: f32,
+}
+
+impl SentimentSum {
+    fn new(n_labels: usize) -> Self {
+        SentimentSum {
+            weighted: vec![0.0; n_labels],
+            weight: 0.0,
+        }
+    }
+
+    /// The length-weighted mean probability of each label (`None` without any window).
+    fn mean(&self) -> Option<Vec<f32>> {
+        (self.weight > 0.0).then(|| self.weighted.iter().map(|a| a / self.weight).collect())
+    }
+}
+
+/// A token of a sentence after tokenisation.
+pub(super) struct Tokens {
+    pub(super) ids: Vec<u32>,
+    /// Character offsets into the sentence.
+    pub(super) offsets: Vec<(usize, usize)>,
+    pub(super) words: Vec<Option<u32>>,
+}
+
+/// A window of tokens of one sentence, fed to the encoder as one row.
+#[derive(Clone, Copy)]
+struct Piece {
+    sent: usize,
+    start: usize,
+    end: usize,
+}
+
+fn make_pieces(n_tokens: &[usize], content: usize) -> Vec<Piece> {
+    let mut pieces = Vec::new();
+    let stride = (content / 2).max(1);
+    for (sent, &n) in n_tokens.iter().enumerate() {
+        if n == 0 {
+            continue;
+        }
+        if n <= content {
+            pieces.push(Piece {
+                sent,
+                start: 0,
+                end: n,
+            });
+            continue;
+        }
+        let mut start = 0;
+        loop {
+            let end = (start + content).min(n);
+            pieces.push(Piece { sent, start, end });
+            if end == n {
+                break;
+            }
+            start = if end + stride > n {
+                n - content
+            } else {
+                start + stride
+            };
+        }
+    }
+    pieces
+}
+
+impl LoadedModel {
+    fn tokenize(&self, sentences: &[&str]) -> Result<Vec<Tokens>> {
+        let encs = self
+            .tokenizer
+            .encode_batch_char_offsets(sentences.to_vec(), false)
+            .map_err(|e| Error::Inference(format!("tokenizer: {e}")))?;
+        Ok(encs
+            .into_iter()
+            .zip(sentences)
+            .map(|(e, s)| {
+                let offsets = e.get_offsets().to_vec();
+                Tokens {
+                    ids: e.get_ids().to_vec(),
+                    words: news_word_ids(s, &offsets),
+                    offsets,
+                }
+            })
+            .collect())
+    }
+
+    /// Run the encoder once per window and every requested head on it.
+    pub(super) fn run(
+        &self,
+        sentences: &[&str],
+        tasks: &[Task],
+        batch_size: usize,
+        out: &mut [SentenceOutput],
+    ) -> Result<()> {
+        let want_sent = tasks.contains(&Task::Sentiment) && self.has(Task::Sentiment);
+        let want_ner = tasks.contains(&Task::Ner) && self.has(Task::Ner);
+        if !want_sent && !want_ner {
+            return Ok(());
+        }
+        let toks = self.tokenize(sentences)?;
+        let content = self.window - 2;
+        let pieces = make_pieces(
+            &toks.iter().map(|t| t.ids.len()).collect::<Vec<_>>(),
+            content,
+        );
+        // Length-bucketed batches: sort windows by length so each batch pads little.
+        let mut order: Vec<usize> = (0..pieces.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(pieces[i].end - pieces[i].start));
+
+        let n_sent_labels = self
+            .heads
+            .get(&Task::Sentiment)
+            .map_or(0, |h| h.labels.len());
+        let mut sent_sums = vec![SentimentSum::new(n_sent_labels); sentences.len()];
+        // Per sentence and token: the prediction of the window where it is most central.
+        let mut tok_pred: Vec<Vec<TokenPred>> = toks
+            .iter()
+            .map(|t| vec![TokenPred::NONE; if want_ner { t.ids.len() } else { 0 }])
+            .collect();
+
+        for batch in order.chunks(batch_size.max(1)) {
+            let max_len = batch
+                .iter()
+                .map(|&i| pieces[i].end - pieces[i].start)
+                .max()
+                .unwrap_or(0)
+                + 2;
+            let b = batch.len();
+            let mut ids = vec![self.pad; b * max_len];
+            let mut mask = vec![0i64; b * max_len];
+            for (row, &pi) in batch.iter().enumerate() {
+                let p = pieces[pi];
+                let base = row * max_len;
+                ids[base] = self.cls;
+                for (j, &t) in toks[p.sent].ids[p.start..p.end].iter().enumerate() {
+                    ids[base + 1 + j] = i64::from(t);
+                }
+                let len = p.end - p.start;
+                ids[base + 1 + len] = self.sep;
+                mask[base..base + len + 2].iter_mut().for_each(|m| *m = 1);
+            }
+            let shape = [b as i64, max_len as i64];
+            let ids_t = Tensor::from_slice(&ids).view(shape).to_device(self.device);
+            let mask_t = Tensor::from_slice(&mask).view(shape).to_device(self.device);
+            let type_t = Tensor::zeros(shape, (Kind::Int64, self.device));
+            let (sent_probs, ner_best) =
+                tch::no_grad(|| -> Result<(Option<Vec<f32>>, Option<NerBest>)> {
+                    let o = self
+                        .bert
+                        .forward_t(
+                            Some(&ids_t),
+                            Some(&mask_t),
+                            Some(&type_t),
+                            None,
+                            None,
+                            None,
+                            None,
+                            false,
+                        )
+                        .map_err(|e| Error::Inference(e.to_string()))?;
+                    let sent_probs = if want_sent {
+                        let head = &self.heads[&Task::Sentiment];
+                        let pooled = match &o.pooled_output {
+                            Some(p) => p.shallow_clone(),
+                            None => o.hidden_state.select(1, 0),
+                        };
+                        let probs = head.linear.forward(&pooled).softmax(-1, Kind::Float);
+                        Some(to_vec_f32(&probs)?)
+                    } else {
+                        None
+                    };
+                    let ner_best = if want_ner {
+                        let head = &self.heads[&Task::Ner];
+                        let probs = head
+                            .linear
+                            .forward(&o.hidden_state)
+                            .softmax(-1, Kind::Float);
+                        let (best, idx) = probs.max_dim(-1, false);
+                        Some(NerBest {
+                            prob: to_vec_f32(&best)?,
+                            label: to_vec_i64(&idx)?,
+                        })
+                    } else {
+                        None
+                    };
+                    Ok((sent_probs, ner_best))
+                })?;
+            for (row, &pi) in batch.iter().enumerate() {
+                let p = pieces[pi];
+                let len = p.end - p.start;
+                if let Some(probs) = &sent_probs {
+                    let sum = &mut sent_sums[p.sent];
+                    let w = len as f32;
+                    for (k, a) in sum.weighted.iter_mut().enumerate() {
+                        *a += probs[row * n_sent_labels + k] * w;
+                    }
+                    sum.weight += w;
+                }
+                if let Some(ner) = &ner_best {
+                    for j in 0..len {
+                        let t = p.start + j;
+                        // Prefer the window where the token is most central (most context).
+                        let centrality = j.min(len - 1 - j) as i64;
+                        let slot = &mut tok_pred[p.sent][t];
+                        if centrality > slot.centrality {
+                            let k = row * max_len + 1 + j;
+                            *slot = TokenPred {
+                                label: ner.label[k] as usize,
+                                prob: ner.prob[k],
+                                centrality,
+                            };
+                        }
+                    }
+                }
+            }
+        }
+
+        if want_sent {
+            let labels = &self.heads[&Task::Sentiment].labels;
+            let (pos, neg) = polarity_indices(labels);
+            for (o, sum) in out.iter_mut().zip(&sent_sums) {
+                if let Some(probs) = sum.mean() {
+                    o.sentiment = Some(sentiment_from_probs(&probs, labels, pos, neg));
+                }
+            }
+        }
+        if want_ner {
+            let labels = &self.heads[&Task::Ner].labels;
+            for (((o, t), preds), text) in out.iter_mut().zip(&toks).zip(&tok_pred).zip(sentences) {
+                o.entities = decode_entities(t, preds, labels);
+                extend_directional(text, &mut o.entities);
+                trim_entities(text, &mut o.entities);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn to_vec_f32(t: &Tensor) -> Result<Vec<f32>> {
+    let t = t
+        .to_kind(Kind::Float)
+        .to_device(Device::Cpu)
+        .contiguous()
+        .view(-1);
+    Ok(Vec::<f32>::try_from(&t)?)
+}
+
+fn to_vec_i64(t: &Tensor) -> Result<Vec<i64>> {
+    let t = t
+        .to_kind(Kind::Int64)
+        .to_device(Device::Cpu)
+        .contiguous()
+        .view(-1);
+    Ok(Vec::<i64>::try_from(&t)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_cover_every_token_and_overlap() {
+        let pieces = make_pieces(&[3, 0, 10], 4);
+        let p2: Vec<(usize, usize)> = pieces
+            .iter()
+            .filter(|p| p.sent == 2)
+            .map(|p| (p.start, p.end))
+            .collect();
+        assert_eq!(pieces.iter().filter(|p| p.sent == 0).count(), 1);
+        assert!(pieces.iter().all(|p| p.sent != 1));
+        assert_eq!(p2.first(), Some(&(0, 4)));
+        assert_eq!(p2.last().map(|p| p.1), Some(10));
+        for t in 0..10 {
+            assert!(
+                p2.iter().any(|&(s, e)| s <= t && t < e),
+                "token {t} uncovered"
+            );
+        }
+        assert!(p2.iter().all(|&(s, e)| e - s == 4));
+    }
+}

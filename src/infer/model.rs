@@ -1,0 +1,456 @@
+//! Loading a model: locating its files (local or hub), reading the heads `config.json`
+//! declares, building the tokenizer, loading the weights into a [`LoadedModel`]; and the
+//! per-process model cache.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
+use rust_bert::resources::{LocalResource, RemoteResource, ResourceProvider};
+use serde::{Deserialize, Serialize};
+use tch::{nn, Device};
+use tokenizers::Tokenizer;
+
+use super::spec::{default_model_dir, ModelSpec, DEFAULT_MODEL_ENV};
+use crate::error::{Error, Result};
+
+/// Which task a head serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Task {
+    Sentiment,
+    Ner,
+}
+
+#[derive(Debug)]
+pub(super) struct Head {
+    pub(super) linear: nn::Linear,
+    pub(super) labels: Vec<String>,
+}
+
+/// Files of a model, resolved to local paths.
+#[derive(Debug, Clone)]
+struct ModelFiles {
+    config: PathBuf,
+    tokenizer_json: Option<PathBuf>,
+    vocab: Option<PathBuf>,
+    tokenizer_config: Option<PathBuf>,
+    weights: PathBuf,
+}
+
+const WEIGHT_FILES: [&str; 2] = ["model.safetensors", "rust_model.ot"];
+
+/// Resolve one file of a model through rust-bert's resource providers: a `LocalResource`
+/// for folders, a `RemoteResource` (download + cache) for hub ids. Returns `Ok(None)` when
+/// the file does not exist there.
+fn fetch(spec: &ModelSpec, dir: &Path, file: &str) -> Result<Option<PathBuf>> {
+    match spec {
+        ModelSpec::Default | ModelSpec::Local(_) => {
+            let res = LocalResource {
+                local_path: dir.join(file),
+            };
+            let p = res.get_local_path().map_err(|e| Error::model(spec, e))?;
+            Ok(p.is_file().then_some(p))
+        }
+        ModelSpec::Hub(id) => {
+            let url = format!("https://huggingface.co/{id}/resolve/main/{file}");
+            let res = RemoteResource::from_pretrained((
+                &format!("presslens/{id}/{file}") as &str,
+                &url as &str,
+            ));
+            match res.get_local_path() {
+                Ok(p) => Ok(Some(p)),
+                Err(e) => {
+                    let msg = e.to_string();
+                    if msg.contains("404") || msg.contains("Not Found") {
+                        Ok(None)
+                    } else {
+                        Err(Error::model(
+                            spec,
+                            format!("cannot download {file} ({msg}); without a network, pass a local folder"),
+                        ))
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn locate_files(spec: &ModelSpec) -> Result<ModelFiles> {
+    let dir = match spec {
+        ModelSpec::Default => default_model_dir(),
+        ModelSpec::Local(p) => p.clone(),
+        ModelSpec::Hub(_) => PathBuf::new(),
+    };
+    if !matches!(spec, ModelSpec::Hub(_)) && !dir.is_dir() {
+        let hint = if matches!(spec, ModelSpec::Default) {
+            format!(
+                "; the embedded model is missing (set {DEFAULT_MODEL_ENV} or pass a model folder)"
+            )
+        } else {
+            String::new()
+        };
+        return Err(Error::model(
+            spec,
+            format!("folder {} not found{hint}", dir.display()),
+        ));
+    }
+    let config = fetch(spec, &dir, "config.json")?
+        .ok_or_else(|| Error::model(spec, "config.json not found"))?;
+    let tokenizer_json = fetch(spec, &dir, "tokenizer.json")?;
+    let vocab = if tokenizer_json.is_none() {
+        fetch(spec, &dir, "vocab.txt")?
+    } else {
+        None
+    };
+    if tokenizer_json.is_none() && vocab.is_none() {
+        return Err(Error::model(
+            spec,
+            "neither tokenizer.json nor vocab.txt found",
+        ));
+    }
+    let tokenizer_config = fetch(spec, &dir, "tokenizer_config.json")?;
+    let mut weights = None;
+    for f in WEIGHT_FILES {
+        if let Some(p) = fetch(spec, &dir, f)? {
+            weights = Some(p);
+            break;
+        }
+    }
+    let weights = weights.ok_or_else(|| {
+        Error::model(
+            spec,
+            format!("no weights found (looked for {})", WEIGHT_FILES.join(", ")),
+        )
+    })?;
+    Ok(ModelFiles {
+        config,
+        tokenizer_json,
+        vocab,
+        tokenizer_config,
+        weights,
+    })
+}
+
+/// How a head is declared in `config.json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HeadSpec {
+    /// `sequence` (one label per sentence, from the pooled output) or `token`.
+    pub kind: String,
+    /// Variable prefix of the head's `weight`/`bias` in the weights file.
+    pub weights: String,
+    pub id2label: HashMap<String, String>,
+}
+
+fn labels_from(id2label: &HashMap<String, String>, spec: &ModelSpec) -> Result<Vec<String>> {
+    let mut pairs: Vec<(usize, String)> = Vec::with_capacity(id2label.len());
+    for (k, v) in id2label {
+        let i: usize = k
+            .parse()
+            .map_err(|_| Error::model(spec, format!("id2label key '{k}' is not an integer")))?;
+        pairs.push((i, v.clone()));
+    }
+    pairs.sort();
+    if pairs.iter().enumerate().any(|(i, (k, _))| i != *k) || pairs.is_empty() {
+        return Err(Error::model(spec, "id2label must map 0..N-1 to labels"));
+    }
+    Ok(pairs.into_iter().map(|(_, v)| v).collect())
+}
+
+/// Read the heads a config declares.
+fn heads_from_config(cfg: &serde_json::Value, spec: &ModelSpec) -> Result<Vec<(Task, HeadSpec)>> {
+    if let Some(heads) = cfg.get("presslens_heads") {
+        let heads: HashMap<String, HeadSpec> = serde_json::from_value(heads.clone())
+            .map_err(|e| Error::model(spec, format!("invalid presslens_heads: {e}")))?;
+        let mut out = Vec::new();
+        for (name, h) in heads {
+            let task = match name.as_str() {
+                "sentiment" => Task::Sentiment,
+                "ner" => Task::Ner,
+                _ => continue,
+            };
+            out.push((task, h));
+        }
+        return Ok(out);
+    }
+    let arch = cfg
+        .get("architectures")
+        .and_then(|a| a.get(0))
+        .and_then(|a| a.as_str())
+        .unwrap_or("");
+    let id2label: HashMap<String, String> = cfg
+        .get("id2label")
+        .map(|v| serde_json::from_value(v.clone()))
+        .transpose()
+        .map_err(|e| Error::model(spec, format!("invalid id2label: {e}")))?
+        .ok_or_else(|| Error::model(spec, "config.json has no id2label"))?;
+    let (task, kind) = if arch.ends_with("ForSequenceClassification") {
+        (Task::Sentiment, "sequence")
+    } else if arch.ends_with("ForTokenClassification") {
+        (Task::Ner, "token")
+    } else {
+        return Err(Error::model(
+            spec,
+            format!("architecture '{arch}' has no sentiment or NER head (expected *ForSequenceClassification, *ForTokenClassification or presslens_heads)"),
+        ));
+    };
+    Ok(vec![(
+        task,
+        HeadSpec {
+            kind: kind.into(),
+            weights: "classifier".into(),
+            id2label,
+        },
+    )])
+}
+
+fn load_tokenizer(
+    files: &ModelFiles,
+    cfg: &serde_json::Value,
+    spec: &ModelSpec,
+) -> Result<Tokenizer> {
+    let bad = |e: tokenizers::Error| Error::model(spec, format!("tokenizer: {e}"));
+    let mut tok = if let Some(p) = &files.tokenizer_json {
+        Tokenizer::from_file(p).map_err(bad)?
+    } else if let Some(vocab) = &files.vocab {
+        let lower = lowercase_setting(files, cfg).unwrap_or_else(|| vocab_is_uncased(vocab));
+        let wp = tokenizers::models::wordpiece::WordPiece::from_file(&vocab.to_string_lossy())
+            .unk_token("[UNK]".into())
+            .build()
+            .map_err(bad)?;
+        let mut tok = Tokenizer::new(wp);
+        tok.with_normalizer(Some(tokenizers::normalizers::bert::BertNormalizer::new(
+            true, true, None, lower,
+        )));
+        tok.with_pre_tokenizer(Some(tokenizers::pre_tokenizers::bert::BertPreTokenizer));
+        tok
+    } else {
+        return Err(Error::model(spec, "no tokenizer"));
+    };
+    // presslens windows long sentences itself: never let the tokenizer truncate or pad.
+    tok.with_truncation(None).map_err(bad)?;
+    tok.with_padding(None);
+    Ok(tok)
+}
+
+fn lowercase_setting(files: &ModelFiles, cfg: &serde_json::Value) -> Option<bool> {
+    if let Some(b) = cfg.get("do_lower_case").and_then(|v| v.as_bool()) {
+        return Some(b);
+    }
+    let p = files.tokenizer_config.as_ref()?;
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()?;
+    v.get("do_lower_case").and_then(|v| v.as_bool())
+}
+
+/// A cased BERT vocabulary holds capitalised words ("The"); an uncased one does not.
+fn vocab_is_uncased(vocab: &Path) -> bool {
+    std::fs::read_to_string(vocab)
+        .map(|s| !s.lines().any(|l| l == "The"))
+        .unwrap_or(true)
+}
+
+/// A loaded encoder with its heads. Use through [`Analyzer`](super::Analyzer).
+pub struct LoadedModel {
+    spec: ModelSpec,
+    pub(super) tokenizer: Tokenizer,
+    _vs: nn::VarStore,
+    pub(super) bert: BertModel<BertEmbeddings>,
+    pub(super) heads: HashMap<Task, Head>,
+    pub(super) cls: i64,
+    pub(super) sep: i64,
+    pub(super) pad: i64,
+    /// Maximum number of tokens per window, special tokens included.
+    pub(super) window: usize,
+    pub(super) device: Device,
+}
+
+/// Description of a loaded model for the manifest.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ModelInfo {
+    pub source: String,
+    pub tasks: Vec<String>,
+    pub labels: HashMap<String, Vec<String>>,
+    pub window: usize,
+    pub device: String,
+}
+
+impl std::fmt::Debug for LoadedModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedModel")
+            .field("spec", &self.spec)
+            .field("tasks", &self.heads.keys().collect::<Vec<_>>())
+            .field("window", &self.window)
+            .field("device", &self.device)
+            .finish()
+    }
+}
+
+impl LoadedModel {
+    /// Load a model from its spec onto `device`, with the window capped at `max_window`.
+    pub fn load(spec: &ModelSpec, device: Device, max_window: usize) -> Result<Self> {
+        let files = locate_files(spec)?;
+        let text = std::fs::read_to_string(&files.config)
+            .map_err(|e| Error::io("cannot read", &files.config, e))?;
+        let cfg: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::model(spec, format!("config.json: {e}")))?;
+        let model_type = cfg
+            .get("model_type")
+            .and_then(|v| v.as_str())
+            .unwrap_or("bert");
+        if model_type != "bert" {
+            return Err(Error::model(
+                spec,
+                format!("model_type '{model_type}' is not supported: presslens runs BERT-family encoders (model_type 'bert')"),
+            ));
+        }
+        let mut bert_cfg: BertConfig = serde_json::from_value(cfg.clone())
+            .map_err(|e| Error::model(spec, format!("config.json is not a BERT config: {e}")))?;
+        bert_cfg.output_attentions = Some(false);
+        bert_cfg.output_hidden_states = Some(false);
+        let head_specs = heads_from_config(&cfg, spec)?;
+        if head_specs.is_empty() {
+            return Err(Error::model(spec, "no sentiment or ner head declared"));
+        }
+        let needs_pooler = head_specs.iter().any(|(_, h)| h.kind == "sequence");
+
+        let mut vs = nn::VarStore::new(device);
+        let root = vs.root();
+        let bert = BertModel::<BertEmbeddings>::new_with_optional_pooler(
+            &root / "bert",
+            &bert_cfg,
+            needs_pooler,
+        );
+        let mut heads = HashMap::new();
+        for (task, h) in head_specs {
+            if !matches!(h.kind.as_str(), "sequence" | "token") {
+                return Err(Error::model(
+                    spec,
+                    format!("head kind '{}' must be 'sequence' or 'token'", h.kind),
+                ));
+            }
+            if (task == Task::Sentiment) != (h.kind == "sequence") {
+                return Err(Error::model(
+                    spec,
+                    format!("head for {task:?} has kind '{}'", h.kind),
+                ));
+            }
+            let labels = labels_from(&h.id2label, spec)?;
+            let mut p = root.clone();
+            for part in h.weights.split('.') {
+                p = &p / part;
+            }
+            let linear = nn::linear(
+                &p,
+                bert_cfg.hidden_size,
+                labels.len() as i64,
+                Default::default(),
+            );
+            heads.insert(task, Head { linear, labels });
+        }
+        vs.load(&files.weights).map_err(|e| {
+            Error::model(
+                spec,
+                format!(
+                    "weights {} do not match config.json: {e}",
+                    files.weights.display()
+                ),
+            )
+        })?;
+        // Weights may be stored in float16 to keep the package small; compute in float32.
+        vs.float();
+
+        let tokenizer = load_tokenizer(&files, &cfg, spec)?;
+        let id = |t: &str| {
+            tokenizer
+                .token_to_id(t)
+                .map(i64::from)
+                .ok_or_else(|| Error::model(spec, format!("vocabulary has no {t} token")))
+        };
+        let (cls, sep, pad) = (id("[CLS]")?, id("[SEP]")?, id("[PAD]")?);
+        let window = (bert_cfg.max_position_embeddings.max(8) as usize).min(max_window.max(8));
+        Ok(LoadedModel {
+            spec: spec.clone(),
+            tokenizer,
+            _vs: vs,
+            bert,
+            heads,
+            cls,
+            sep,
+            pad,
+            window,
+            device,
+        })
+    }
+
+    /// Does this model have a head for `task`?
+    pub fn has(&self, task: Task) -> bool {
+        self.heads.contains_key(&task)
+    }
+
+    /// Description for the manifest.
+    pub fn info(&self) -> ModelInfo {
+        let mut tasks: Vec<String> = self
+            .heads
+            .keys()
+            .map(|t| format!("{t:?}").to_lowercase())
+            .collect();
+        tasks.sort();
+        ModelInfo {
+            source: self.spec.describe(),
+            labels: self
+                .heads
+                .iter()
+                .map(|(t, h)| (format!("{t:?}").to_lowercase(), h.labels.clone()))
+                .collect(),
+            tasks,
+            window: self.window,
+            device: format!("{:?}", self.device),
+        }
+    }
+}
+
+pub(super) type SharedModel = Arc<Mutex<LoadedModel>>;
+/// Cache key: model, device (debug form) and window length.
+type CacheKey = (ModelSpec, String, usize);
+type ModelCache = Mutex<HashMap<CacheKey, SharedModel>>;
+
+fn cache() -> &'static ModelCache {
+    static CACHE: OnceLock<ModelCache> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Load a model once per process (per spec, device and window) and share it.
+pub fn load_cached(spec: &ModelSpec, device: Device, max_window: usize) -> Result<SharedModel> {
+    let key = (spec.clone(), format!("{device:?}"), max_window);
+    let mut c = cache()
+        .lock()
+        .map_err(|_| Error::Inference("model cache poisoned".into()))?;
+    if let Some(m) = c.get(&key) {
+        return Ok(m.clone());
+    }
+    let m = Arc::new(Mutex::new(LoadedModel::load(spec, device, max_window)?));
+    c.insert(key, m.clone());
+    Ok(m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::infer::tests::tiny;
+
+    #[test]
+    fn missing_head_and_bad_folder_are_clear_errors() {
+        let d = tempfile::tempdir().expect("tmp");
+        let err = LoadedModel::load(&ModelSpec::Local(d.path().to_path_buf()), Device::Cpu, 64)
+            .expect_err("empty dir");
+        assert!(err.to_string().contains("config.json not found"), "{err}");
+        let (_d, spec) = tiny();
+        let dir = match &spec {
+            ModelSpec::Local(p) => p.clone(),
+            _ => unreachable!(),
+        };
+        std::fs::remove_file(dir.join("model.safetensors")).expect("rm");
+        let err = LoadedModel::load(&spec, Device::Cpu, 64).expect_err("no weights");
+        assert!(err.to_string().contains("no weights found"), "{err}");
+    }
+}
