@@ -151,10 +151,15 @@ def sorted_tables(run, drop=()):
     return {t: f.sort(f.columns) for t, f in frames.items()}
 
 
-def assert_same_tables(a, b, drop=()):
+def assert_same_tables(a, b, drop=(), exact=True):
+    from polars.testing import assert_frame_equal
+
     ta, tb = sorted_tables(a, drop), sorted_tables(b, drop)
     for t in presslens.TABLES:
-        assert ta[t].equals(tb[t]), (t, ta[t], tb[t])
+        if exact:
+            assert ta[t].equals(tb[t]), (t, ta[t], tb[t])
+        else:
+            assert_frame_equal(ta[t], tb[t], check_exact=False, rel_tol=1e-5, abs_tol=1e-6)
 
 
 def small_corpus(folder, n, start=0):
@@ -227,8 +232,10 @@ def test_append_equals_a_single_run_over_everything(tmp_path, tiny_model):
     m = presslens.run(today, tmp_path / "out", append=True, **kw)
     assert m["counts"]["documents"] == 13
     presslens.run(everything, tmp_path / "single", **kw)
-    # `source` names the file read (first/, today/ or all/): the rest must be equal.
-    assert_same_tables(tmp_path / "out", tmp_path / "single", drop=["source"])
+    # `source` names the file read (first/, today/ or all/): the rest must be equal. The
+    # chunks hold other documents than in the single run, so the encoder batches differ and
+    # probabilities may differ in the 7th digit (a resume with the same chunks is exact).
+    assert_same_tables(tmp_path / "out", tmp_path / "single", drop=["source"], exact=False)
 
 
 def test_single_file_layout_of_earlier_versions_is_not_mixed(tmp_path, tiny_model):
