@@ -7,7 +7,7 @@ export LIBTORCH_USE_PYTORCH := 1
 # libtorch's shared libraries ship inside the torch wheel; Rust test binaries need them.
 TORCH_LIB = $(shell $(PY) -c 'import os, torch; print(os.path.join(os.path.dirname(torch.__file__), "lib"))' 2>/dev/null)
 
-.PHONY: deps install demo test test-rust test-python test-readers lint bench
+.PHONY: deps install demo test test-rust test-python test-readers lint bench bench-scale
 
 # apt-get needs root: sudo when not root.
 SUDO = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -40,7 +40,7 @@ test-python:
 lint:
 	cargo fmt --check
 	cargo clippy --release --all-targets --features python,testing -- -D warnings
-	$(PY) -m ruff check python tests experiments
+	$(PY) -m ruff check python tests experiments benches
 	# The extension's stubs must match the built module.
 	$(PY) -m mypy.stubtest presslens._presslens
 
@@ -56,3 +56,8 @@ test: install test-rust test-python test-readers lint
 
 bench: install
 	presslens bench seeds --min-sentences 2000
+
+# Memory and throughput at scale (minutes; not part of `make test`): 100 MB and 1 GB corpora
+# with the models off, one 50 MB single-line document, the default models on 50k sentences.
+bench-scale: install
+	$(PY) benches/scale.py --sizes-mb 100 1000 --sentences 50000
