@@ -66,38 +66,42 @@ fn cut_sentence(text: &str, s: Sentence, cap: usize) -> Vec<Sentence> {
         return vec![s];
     }
     let mut out = Vec::new();
-    // (byte, char) of each char of the sentence, plus its end.
-    let mut marks: Vec<(usize, usize)> = text[s.bytes.clone()]
-        .char_indices()
-        .enumerate()
-        .map(|(k, (b, _))| (s.bytes.start + b, s.chars.start + k))
-        .collect();
-    marks.push((s.bytes.end, s.chars.end));
-    let is_space = |i: usize| text[marks[i].0..marks[i + 1].0].trim().is_empty();
-    let mut start = 0;
-    let last = marks.len() - 1;
-    while start < last {
-        while start < last && is_space(start) {
-            start += 1;
-        }
-        if start == last {
+    let (mut b, mut c, end_b) = (s.bytes.start, s.chars.start, s.bytes.end);
+    while b < end_b {
+        let rest = &text[b..end_b];
+        let lead = rest.len() - rest.trim_start().len();
+        c += rest[..lead].chars().count();
+        b += lead;
+        if b >= end_b {
             break;
         }
-        let mut end = (start + cap).min(last);
-        if end < last {
-            if let Some(ws) = (start + 1..end).rev().find(|&i| is_space(i)) {
+        // (byte, char) of the next cap + 1 characters only: memory stays O(cap).
+        let mut marks: Vec<(usize, usize)> = text[b..end_b]
+            .char_indices()
+            .take(cap + 1)
+            .enumerate()
+            .map(|(k, (off, _))| (b + off, c + k))
+            .collect();
+        let at_end = marks.len() <= cap;
+        if at_end {
+            marks.push((end_b, c + marks.len()));
+        }
+        let is_space = |i: usize| text[marks[i].0..marks[i + 1].0].trim().is_empty();
+        let mut end = marks.len() - 1;
+        if !at_end {
+            if let Some(ws) = (1..end).rev().find(|&i| is_space(i)) {
                 end = ws;
             }
         }
         let mut trimmed = end;
-        while trimmed > start && is_space(trimmed - 1) {
+        while trimmed > 0 && is_space(trimmed - 1) {
             trimmed -= 1;
         }
         out.push(Sentence {
-            bytes: marks[start].0..marks[trimmed].0,
-            chars: marks[start].1..marks[trimmed].1,
+            bytes: marks[0].0..marks[trimmed].0,
+            chars: marks[0].1..marks[trimmed].1,
         });
-        start = end;
+        (b, c) = marks[end];
     }
     out
 }
