@@ -61,6 +61,7 @@ def main() -> None:
             proc.kill()
             proc.wait()
             kills += 1
+            print(f"kill {kills}/{a.kills} (attempt {attempts})", flush=True)
         r = subprocess.run(cli("run", corpus, "-o", out, *common[:-1]), capture_output=True,
                            text=True, check=True)
         a_tables, b_tables = tables(work / "ref"), tables(out)
