@@ -8,6 +8,8 @@
 
 pub mod clean;
 pub mod cli;
+#[cfg(feature = "python")]
+mod cuda_link;
 pub mod error;
 pub mod infer;
 pub mod ingest;

@@ -33,6 +33,9 @@ pub struct Pipeline {
     analyzer: Analyzer,
     linker: Linker,
     opts: PipelineOptions,
+    /// Cleaning and segmentation threads when `threads` is set (else rayon's global pool:
+    /// all cores).
+    pool: Option<rayon::ThreadPool>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -163,7 +166,17 @@ impl Pipeline {
     /// Build the cleaning rules and segmenter and load the models.
     pub fn new(opts: PipelineOptions) -> Result<Self> {
         opts.validate()?;
+        let pool = match opts.infer.threads {
+            Some(n) => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .map_err(|e| Error::option("threads", e.to_string()))?,
+            ),
+            None => None,
+        };
         Ok(Pipeline {
+            pool,
             rules: opts.clean.rules()?,
             segmenter: Segmenter::default().with_abbreviations(&opts.abbreviations),
             analyzer: Analyzer::new(&opts.infer)?,
@@ -242,6 +255,13 @@ impl Pipeline {
 
     /// Clean, segment and analyse one chunk of documents into table rows.
     pub fn process(&self, docs: Vec<RawDoc>, timings: &mut Timings) -> Rows {
+        match &self.pool {
+            Some(pool) => pool.install(|| self.process_in_pool(docs, timings)),
+            None => self.process_in_pool(docs, timings),
+        }
+    }
+
+    fn process_in_pool(&self, docs: Vec<RawDoc>, timings: &mut Timings) -> Rows {
         let t = Instant::now();
         let mut prepared: Vec<Prepared> = docs.into_par_iter().map(|d| self.prepare(d)).collect();
         timings.clean += t.elapsed().as_secs_f64();
@@ -350,6 +370,47 @@ impl Pipeline {
         ex.timings.link += t.elapsed().as_secs_f64();
         ex.timings.total = start.elapsed().as_secs_f64();
         Ok(ex)
+    }
+
+    /// Analyse one batch of a distributed run (Spark, Ray): its `documents` and `sentences`
+    /// frames (with the `kept` input columns) and its document-linked mentions (the
+    /// `entities` rows before corpus-level linking, see [`EntRows::spill_frame`]). The
+    /// engine links the mentions across batches (see [`crate::link::link_distinct`]).
+    pub fn analyze_batch(
+        &self,
+        corpus: Corpus,
+        kept: &[String],
+        stop: &dyn Fn() -> bool,
+    ) -> Result<[DataFrame; 3]> {
+        let mut sink = MemorySink::default();
+        self.execute(corpus, &mut sink, &mut |_| (), stop)?;
+        let Rows { doc, sent, ent } = sink.rows;
+        let [documents, sentences] = Rows::doc_sent_frames(doc, sent, kept)?;
+        Ok([documents, sentences, ent.spill_frame()?])
+    }
+
+    /// The manifest of a distributed run: its input, its tables' rows and part-file globs,
+    /// counts, failed documents and timings as the engine measured them.
+    pub fn batch_manifest(
+        &self,
+        input: InputSpec,
+        rows: &[(&str, usize)],
+        files: &dyn Fn(&str) -> String,
+        counts: Counts,
+        timings: Timings,
+        errors: Vec<DocError>,
+    ) -> Result<Manifest> {
+        let ex = Executed {
+            counts,
+            timings,
+            errors,
+            index: CorpusIndex::default(),
+        };
+        let mut m = self.manifest(rows, Some(&input), ex)?;
+        for (name, entry) in m.tables.iter_mut() {
+            entry.files = files(name);
+        }
+        Ok(m)
     }
 
     /// Analyse an in-memory corpus: all tables as frames, no files written.

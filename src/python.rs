@@ -73,8 +73,8 @@ fn detach_interruptible<T: Send>(
 fn lossy_strings(items: Vec<Bound<'_, PyString>>) -> Vec<(String, Option<String>)> {
     items
         .into_iter()
-        .map(|s| match s.to_str() {
-            Ok(t) => (t.to_owned(), None),
+        .map(|s| match s.to_cow() {
+            Ok(t) => (t.into_owned(), None),
             Err(_) => {
                 let text = s.to_string_lossy().into_owned();
                 let replaced = text.matches('\u{FFFD}').count();
@@ -180,6 +180,99 @@ fn run(
     serde_json::to_string(&manifest).map_err(|e| to_py(py, Error::Manifest(e)))
 }
 
+/// A loaded pipeline for the batches of a distributed run (Spark, Ray): load once per
+/// worker process, then analyse one in-memory table (an Arrow record batch) at a time.
+#[pyclass(module = "presslens._presslens")]
+struct BatchAnalyzer {
+    pipeline: crate::pipeline::Pipeline,
+}
+
+#[pymethods]
+impl BatchAnalyzer {
+    #[new]
+    #[pyo3(signature = (options))]
+    fn new(py: Python<'_>, options: &str) -> PyResult<Self> {
+        let opts: PipelineOptions = from_json(options).map_err(|e| to_py(py, e))?;
+        let pipeline = py
+            .detach(move || crate::pipeline::Pipeline::new(opts))
+            .map_err(|e| to_py(py, e))?;
+        Ok(BatchAnalyzer { pipeline })
+    }
+
+    /// Analyse one table; `input_options` holds the [`InputSpec`] column options and `label`
+    /// names the table in sources and messages. Returns the (documents, sentences,
+    /// document-linked mentions) frames.
+    #[pyo3(signature = (frame, input_options, label))]
+    fn analyze(
+        &self,
+        py: Python<'_>,
+        frame: PyDataFrame,
+        input_options: &str,
+        label: &str,
+    ) -> PyResult<(PyDataFrame, PyDataFrame, PyDataFrame)> {
+        let mut spec: InputSpec = from_json(input_options).map_err(|e| to_py(py, e))?;
+        spec.path = PathBuf::from(label);
+        let pipeline = &self.pipeline;
+        let [d, s, m] = detach_interruptible(py, move |stop| {
+            let corpus = crate::ingest::Corpus::from_frame(&frame.0, &spec)?;
+            pipeline.analyze_batch(corpus, &spec.keep_cols, stop)
+        })?;
+        Ok((PyDataFrame(d), PyDataFrame(s), PyDataFrame(m)))
+    }
+
+    /// The manifest (JSON) of a distributed run: its `input` (a path or a description) read
+    /// with `input_options`, `rows` per table, `files` a glob with `{table}` for the table's
+    /// name, `counts` / `timings` / `errors` as in a local run's.
+    #[pyo3(signature = (input, input_options, rows, files, counts, timings, errors))]
+    #[allow(clippy::too_many_arguments)]
+    fn manifest(
+        &self,
+        py: Python<'_>,
+        input: PathBuf,
+        input_options: &str,
+        rows: Vec<(String, usize)>,
+        files: &str,
+        counts: &str,
+        timings: &str,
+        errors: &str,
+    ) -> PyResult<String> {
+        let json_err =
+            |what: &str, e: serde_json::Error| to_py(py, Error::option(what, e.to_string()));
+        let counts = serde_json::from_str(counts).map_err(|e| json_err("counts", e))?;
+        let timings = serde_json::from_str(timings).map_err(|e| json_err("timings", e))?;
+        let errors = serde_json::from_str(errors).map_err(|e| json_err("errors", e))?;
+        let mut spec: InputSpec = from_json(input_options).map_err(|e| to_py(py, e))?;
+        spec.path = input;
+        let rows: Vec<(&str, usize)> = rows.iter().map(|(t, n)| (t.as_str(), *n)).collect();
+        let files = |t: &str| files.replace("{table}", t);
+        let manifest = self
+            .pipeline
+            .batch_manifest(spec, &rows, &files, counts, timings, errors)
+            .map_err(|e| to_py(py, e))?;
+        serde_json::to_string(&manifest).map_err(|e| to_py(py, Error::Manifest(e)))
+    }
+}
+
+/// Empty (documents, sentences, mentions) frames of a distributed run's batch, with the
+/// kept columns: the columns and types, without loading a model.
+#[pyfunction]
+fn batch_frames(
+    py: Python<'_>,
+    keep_cols: Vec<String>,
+) -> PyResult<(PyDataFrame, PyDataFrame, PyDataFrame)> {
+    let [d, s, m] = crate::tables::batch_frames(&keep_cols).map_err(|e| to_py(py, e))?;
+    Ok((PyDataFrame(d), PyDataFrame(s), PyDataFrame(m)))
+}
+
+/// Corpus-level linking of a distributed run's counted distinct mentions (see
+/// `tables::link_distinct_frame`): adds `entity` and `alias_source`.
+#[pyfunction]
+fn link_distinct(py: Python<'_>, distinct: PyDataFrame) -> PyResult<PyDataFrame> {
+    crate::tables::link_distinct_frame(distinct.0)
+        .map(PyDataFrame)
+        .map_err(|e| to_py(py, e))
+}
+
 /// Option names per options type: `pipeline`, `input`, `infer` (for the wrappers' checks).
 #[pyfunction]
 fn option_names_of(py: Python<'_>, kind: &str) -> PyResult<Vec<String>> {
@@ -198,6 +291,13 @@ fn option_names_of(py: Python<'_>, kind: &str) -> PyResult<Vec<String>> {
             ),
         )),
     }
+}
+
+/// Check pipeline options (JSON) without loading anything; raises `OptionError`.
+#[pyfunction]
+fn check_options(py: Python<'_>, options: &str) -> PyResult<()> {
+    let opts: PipelineOptions = from_json(options).map_err(|e| to_py(py, e))?;
+    opts.validate().map_err(|e| to_py(py, e))
 }
 
 /// The default pipeline options as JSON.
@@ -240,6 +340,10 @@ fn _presslens(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(option_names_of, m)?)?;
     m.add_function(wrap_pyfunction!(default_options, m)?)?;
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
+    m.add_function(wrap_pyfunction!(link_distinct, m)?)?;
+    m.add_function(wrap_pyfunction!(batch_frames, m)?)?;
+    m.add_function(wrap_pyfunction!(check_options, m)?)?;
+    m.add_class::<BatchAnalyzer>()?;
     #[cfg(feature = "testing")]
     m.add_function(wrap_pyfunction!(write_random_model, m)?)?;
     Ok(())

@@ -192,6 +192,13 @@ impl Rows {
     }
 }
 
+/// Empty `documents`, `sentences` and mentions frames of a distributed run's batch (see
+/// [`crate::pipeline::Pipeline::analyze_batch`]): their columns and types.
+pub fn batch_frames(kept: &[String]) -> Result<[DataFrame; 3]> {
+    let [d, s] = Rows::doc_sent_frames(DocRows::default(), SentRows::default(), kept)?;
+    Ok([d, s, EntRows::default().spill_frame()?])
+}
+
 impl EntRows {
     /// Entity rows with their linking columns, as spilled during a run.
     pub(crate) fn spill_frame(self) -> Result<DataFrame> {
@@ -272,6 +279,57 @@ impl EntRows {
         )
         .map_err(table_err("entities"))
     }
+}
+
+/// Corpus-level linking of a distributed run ([`crate::link::link_distinct`]): `distinct`
+/// holds the document-linked mentions counted by the spill frame's linking columns and
+/// surface (`_ent_label`, `_name`, `_from_table`, `text`, and `count`); returns them with
+/// the `entity` and `alias_source` of the `entities` table.
+pub fn link_distinct_frame(distinct: DataFrame) -> Result<DataFrame> {
+    let err = table_err("entities");
+    let strs = |c: &str| -> Result<Vec<String>> {
+        Ok(distinct
+            .column(c)
+            .map_err(&err)?
+            .str()
+            .map_err(&err)?
+            .iter()
+            .map(|v| v.unwrap_or_default().to_string())
+            .collect())
+    };
+    let (label, name, surface) = (strs("_ent_label")?, strs("_name")?, strs("text")?);
+    let from_table: Vec<bool> = distinct
+        .column("_from_table")
+        .and_then(|c| c.bool().cloned())
+        .map_err(&err)?
+        .iter()
+        .map(|v| v.unwrap_or(false))
+        .collect();
+    let count: Vec<u64> = distinct
+        .column("count")
+        .and_then(|c| c.cast(&DataType::UInt64))
+        .and_then(|c| c.u64().cloned())
+        .map_err(&err)?
+        .iter()
+        .map(|v| v.unwrap_or(0))
+        .collect();
+    let rows: Vec<crate::link::DistinctMention> = (0..label.len())
+        .map(|i| crate::link::DistinctMention {
+            label: &label[i],
+            name: &name[i],
+            from_table: from_table[i],
+            surface: &surface[i],
+            count: count[i],
+        })
+        .collect();
+    let (entity, source): (Vec<String>, Vec<&str>) =
+        crate::link::link_distinct(&rows).into_iter().unzip();
+    let mut out = distinct.clone();
+    out.with_column(Column::new("entity".into(), entity))
+        .map_err(&err)?;
+    out.with_column(Column::new("alias_source".into(), source))
+        .map_err(&err)?;
+    Ok(out)
 }
 
 /// The `entity_stats`, `cooccurrence` and `name_variants` frames of the mentions `agg` saw.

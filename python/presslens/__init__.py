@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import Union
 
 import polars as pl
-import torch  # noqa: F401  (loads libtorch's shared libraries before the extension)
+
+from presslens._torch import load_extension
 
 MODELS_DIR = Path(__file__).parent / "models"
 """Folder of the models shipped with the package."""
 
 os.environ.setdefault("PRESSLENS_DEFAULT_MODEL", str(MODELS_DIR / "news-minilm"))
 
-from presslens import _presslens  # noqa: E402
+_presslens = load_extension()
 from presslens._presslens import (  # noqa: E402
     __version__,
     clean_text,
@@ -221,8 +222,14 @@ def predict(
     return _presslens.predict(list(sentences), _options("infer", given))
 
 
-def _table_glob(out: Path, name: str) -> str:
-    return str(out / name / "*.parquet")
+def _read_parts(out: Path, files: str) -> pl.DataFrame:
+    """A table's part files (``files`` a glob relative to the run folder); partition folders
+    (``date=2024-05-01/``, as a Spark run writes them) become columns."""
+    return pl.read_parquet(str(out / files), hive_partitioning=True)
+
+
+def _has_parts(out: Path, files: str) -> bool:
+    return any(out.glob(files))
 
 
 def read_table(output: PathLike, name: str) -> pl.DataFrame:
@@ -230,9 +237,19 @@ def read_table(output: PathLike, name: str) -> pl.DataFrame:
     if name not in TABLES:
         raise ValueError(f"unknown table {name!r}; tables are {', '.join(TABLES)}")
     out = Path(output)
-    if not any((out / name).glob("*.parquet")):
+    files = _manifest_files(out).get(name, f"{name}/*.parquet")
+    if not _has_parts(out, files):
         raise InputError(f"{out / name}: no such table (is {output} a finished presslens run?)")
-    return pl.read_parquet(_table_glob(out, name))
+    return _read_parts(out, files)
+
+
+def _manifest_files(out: Path) -> dict[str, str]:
+    """Each table's part-file glob as the manifest records it (none without a manifest)."""
+    path = out / _presslens.MANIFEST
+    if not path.is_file():
+        return {}
+    tables = json.loads(path.read_text()).get("tables", {})
+    return {t: e["files"] for t, e in tables.items() if "files" in e}
 
 
 def read_run(output: PathLike) -> Analysis:
@@ -241,9 +258,11 @@ def read_run(output: PathLike) -> Analysis:
     Each table is a folder of Parquet part files (``sentences/part-00000.parquet``, ...), so
     other tools read them with a glob: ``pl.scan_parquet("out/sentences/*.parquet")``,
     DuckDB ``read_parquet('out/sentences/*.parquet')``, ``pyarrow.dataset.dataset(
-    "out/sentences")``. A folder is a finished run when ``manifest.json`` exists (a run
-    writes it last and removes the previous one when it starts) and every table has the
-    number of rows the manifest records."""
+    "out/sentences")``. A folder written by :mod:`presslens.spark` may hold partition
+    folders (``sentences/date=2024-05-01/part-….parquet``): the manifest records each
+    table's glob, and partition values become columns. A folder is a finished run when
+    ``manifest.json`` exists (a run writes it last and removes the previous one when it
+    starts) and every table has the number of rows the manifest records."""
     out = Path(output)
     manifest_path = out / _presslens.MANIFEST
     if not manifest_path.is_file():
@@ -252,10 +271,12 @@ def read_run(output: PathLike) -> Analysis:
         ).is_file() else ""
         raise InputError(f"{out}: not a finished presslens run (no {_presslens.MANIFEST}){hint}")
     manifest = json.loads(manifest_path.read_text())
-    missing = [t for t in TABLES if not any((out / t).glob("*.parquet"))]
+    files = {t: manifest.get("tables", {}).get(t, {}).get("files", f"{t}/*.parquet")
+             for t in TABLES}
+    missing = [t for t in TABLES if not _has_parts(out, files[t])]
     if missing:
         raise InputError(f"{out}: not a finished presslens run (missing {', '.join(missing)})")
-    frames = {t: pl.read_parquet(_table_glob(out, t)) for t in TABLES}
+    frames = {t: _read_parts(out, files[t]) for t in TABLES}
     for t, frame in frames.items():
         entry = manifest.get("tables", {}).get(t, {})
         if entry.get("rows") != frame.height:

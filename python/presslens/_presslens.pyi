@@ -8,11 +8,15 @@ import polars as pl
 __all__ = [
     "MANIFEST",
     "TABLES",
+    "BatchAnalyzer",
     "__version__",
     "analyze",
+    "batch_frames",
+    "check_options",
     "clean_text",
     "cli_main",
     "default_options",
+    "link_distinct",
     "option_names_of",
     "predict",
     "run",
@@ -40,6 +44,26 @@ def run(
     mode: str,
 ) -> str: ...
 def option_names_of(kind: str) -> list[str]: ...
+def check_options(options: str) -> None: ...
+def batch_frames(keep_cols: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]: ...
+def link_distinct(distinct: pl.DataFrame) -> pl.DataFrame: ...
+
+class BatchAnalyzer:
+    def __new__(cls, options: str) -> BatchAnalyzer: ...
+    def analyze(
+        self, frame: pl.DataFrame, input_options: str, label: str
+    ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]: ...
+    def manifest(
+        self,
+        input: os.PathLike[str] | str,
+        input_options: str,
+        rows: list[tuple[str, int]],
+        files: str,
+        counts: str,
+        timings: str,
+        errors: str,
+    ) -> str: ...
+
 def default_options() -> str: ...
 def cli_main(argv: list[str]) -> int: ...
 def write_random_model(

@@ -118,7 +118,7 @@ def render_html(run: Analysis, views: Sequence[View], *, title: str | None = Non
     )
     created = m.get("created_unix")
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(created)) if created else "unknown"
-    source = m.get("input", {}).get("path", "?")
+    source = (m.get("input") or {}).get("path", "?")
     aliases = m.get("options", {}).get("aliases")
     doc_table = run.documents.select(
         "doc_id",

@@ -13,6 +13,7 @@
 #[cfg(test)]
 mod bad_input;
 mod csv;
+mod frame;
 mod jsonl;
 mod parquet;
 mod text;
@@ -315,6 +316,22 @@ impl Corpus {
             inner: Box::new(docs.collect::<Vec<_>>().into_iter()),
             total: Some(n),
             format: Format::Auto,
+            ids: UniqueIds::default(),
+            exclude: HashSet::new(),
+            excluded: 0,
+        })
+    }
+
+    /// The documents of an in-memory table, e.g. an Arrow record batch of a cluster engine,
+    /// read with the columns `spec` names; `spec.path` labels the table in each document's
+    /// `source` (`batch#row3`) and in messages.
+    pub fn from_frame(df: &polars::prelude::DataFrame, spec: &InputSpec) -> Result<Self> {
+        check_keep_cols(spec, Format::Parquet)?;
+        let docs = frame::frame_docs(df, spec)?;
+        Ok(Corpus {
+            total: Some(docs.len()),
+            inner: Box::new(docs.into_iter()),
+            format: Format::Parquet,
             ids: UniqueIds::default(),
             exclude: HashSet::new(),
             excluded: 0,

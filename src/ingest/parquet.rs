@@ -9,10 +9,8 @@ use std::path::PathBuf;
 
 use polars::prelude::*;
 
-use super::{
-    file_stem, keep_positions, make_doc, pick_column, InputSpec, RawDoc, ID_COLUMN_CANDIDATES,
-    TEXT_COLUMN_CANDIDATES, TITLE_COLUMN_CANDIDATES,
-};
+use super::frame::DocColumns;
+use super::{file_stem, InputSpec, RawDoc};
 use crate::error::{Error, Result};
 
 /// Parquet, read in row slices so that memory stays bounded.
@@ -22,12 +20,7 @@ pub(crate) struct ParquetDocs {
     n_rows: usize,
     offset: usize,
     slice: usize,
-    /// Columns read; `id_pos` / `title_pos` / `keep_pos` index into it (text is first).
-    columns: Vec<String>,
-    text_name: String,
-    id_pos: Option<usize>,
-    title_pos: Option<usize>,
-    keep_pos: Vec<usize>,
+    cols: DocColumns,
     buffer: std::vec::IntoIter<RawDoc>,
 }
 
@@ -45,40 +38,24 @@ impl ParquetDocs {
         let schema = reader.schema().map_err(bad)?;
         let names: Vec<String> = schema.iter_names().map(|n| n.to_string()).collect();
         let n_rows = reader.num_rows().map_err(bad)?;
-        let text = pick_column(
-            spec.text_col.as_deref(),
-            &TEXT_COLUMN_CANDIDATES,
-            &names,
-            "text",
-            p,
-            true,
-        )?
-        .unwrap_or(0);
-        let id = pick_column(
-            spec.id_col.as_deref(),
-            &ID_COLUMN_CANDIDATES,
-            &names,
-            "id",
-            p,
-            false,
-        )?;
-        let title = pick_column(
-            spec.title_col.as_deref(),
-            &TITLE_COLUMN_CANDIDATES,
-            &names,
-            "title",
-            p,
-            false,
-        )?;
+        let cols = DocColumns::pick(spec, &names)?;
         for (role, column, expected) in [
-            (Some("text"), Some(text), "a string column"),
-            (id.map(|_| "id"), id, "a string or a number column"),
-            (title.map(|_| "title"), title, "a string or a number column"),
+            (Some("text"), Some(&cols.text), "a string column"),
+            (
+                cols.id.as_ref().map(|_| "id"),
+                cols.id.as_ref(),
+                "a string or a number column",
+            ),
+            (
+                cols.title.as_ref().map(|_| "title"),
+                cols.title.as_ref(),
+                "a string or a number column",
+            ),
         ] {
-            let (Some(role), Some(i)) = (role, column) else {
+            let (Some(role), Some(name)) = (role, column) else {
                 continue;
             };
-            let Some(field) = schema.get(names[i].as_str()) else {
+            let Some(field) = schema.get(name.as_str()) else {
                 continue;
             };
             let fits = if role == "text" {
@@ -90,36 +67,19 @@ impl ParquetDocs {
                 return Err(Error::Input {
                     path: p.clone(),
                     reason: format!(
-                        "{role} column '{}' has type {}; expected {expected}",
-                        names[i],
+                        "{role} column '{name}' has type {}; expected {expected}",
                         type_name(&field.dtype)
                     ),
                 });
             }
         }
-        let keep = keep_positions(spec, &names)?;
-        let mut columns = vec![names[text].clone()];
-        let mut position = |i: usize| match columns.iter().position(|c| *c == names[i]) {
-            Some(p) => p,
-            None => {
-                columns.push(names[i].clone());
-                columns.len() - 1
-            }
-        };
-        let id_pos = id.map(&mut position);
-        let title_pos = title.map(&mut position);
-        let keep_pos: Vec<usize> = keep.into_iter().map(&mut position).collect();
         Ok(ParquetDocs {
             path: p.clone(),
             stem: file_stem(p),
             n_rows,
             offset: 0,
             slice: Self::SLICE_ROWS,
-            text_name: names[text].clone(),
-            columns,
-            id_pos,
-            title_pos,
-            keep_pos,
+            cols,
             buffer: Vec::new().into_iter(),
         })
     }
@@ -135,48 +95,15 @@ impl ParquetDocs {
             msg: None,
         })?;
         let df = ParquetReader::new(f)
-            .with_columns(Some(self.columns.clone()))
+            .with_columns(Some(self.cols.to_read()))
             .with_slice(Some((self.offset, self.slice)))
             .finish()?;
-        let as_strings = |name: &str| -> std::result::Result<Vec<Option<String>>, PolarsError> {
-            let col = df.column(name)?.cast(&DataType::String)?;
-            Ok(col.str()?.iter().map(|v| v.map(str::to_owned)).collect())
-        };
-        let texts = as_strings(&self.columns[0])?;
-        let n = texts.len();
-        let optional = |pos: Option<usize>| match pos {
-            Some(p) => as_strings(&self.columns[p]),
-            None => Ok(vec![None; n]),
-        };
-        let ids = optional(self.id_pos)?;
-        let titles = optional(self.title_pos)?;
-        let kept = self
-            .keep_pos
-            .iter()
-            .map(|&p| as_strings(&self.columns[p]))
-            .collect::<std::result::Result<Vec<_>, _>>()?;
-        Ok(texts
-            .into_iter()
-            .zip(ids)
-            .zip(titles)
-            .enumerate()
-            .map(|(i, ((text, id), title))| {
-                let row = self.offset + i + 1;
-                let mut doc = make_doc(
-                    id,
-                    title,
-                    text,
-                    format!("{}#row{row}", self.path.display()),
-                    format!("{}-row{row}", self.stem),
-                    &self.text_name,
-                );
-                doc.meta = kept
-                    .iter()
-                    .map(|col| col.get(i).cloned().flatten())
-                    .collect();
-                doc
-            })
-            .collect())
+        self.cols.docs(
+            &df,
+            self.offset,
+            &self.path.display().to_string(),
+            &self.stem,
+        )
     }
 }
 

@@ -23,12 +23,17 @@ pub struct CorpusIndex {
 impl CorpusIndex {
     /// Record one linked mention.
     pub fn observe(&mut self, l: &Linked) {
+        self.observe_n(l, 1);
+    }
+
+    /// Record `n` alike linked mentions at once.
+    pub fn observe_n(&mut self, l: &Linked, n: u64) {
         let info = self.keys.entry(entity_key(&l.label, &l.name)).or_default();
         info.label.clone_from(&l.label);
         if l.from_table {
             info.table_name = Some(l.name.clone());
         }
-        *info.forms.entry(l.name.clone()).or_default() += 1;
+        *info.forms.entry(l.name.clone()).or_default() += n;
     }
 
     /// Decide every entity's canonical name (call once all mentions are observed).

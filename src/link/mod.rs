@@ -14,6 +14,8 @@
 //!   `name_variants`. The surface form of every mention is kept: the name an outlet
 //!   chooses is itself the signal.
 //!
+//! A distributed run links counted distinct mentions instead ([`link_distinct`]).
+//!
 //! Layout: `names` (mention → name, keys, acronyms), `alias` ([`AliasTable`]), `document`
 //! ([`Linker`]), `corpus` ([`CorpusIndex`]), `stats` ([`Aggregator`] and its rows); this
 //! file joins them to the mention tables ([`link_mentions`], [`observe_mentions`]).
@@ -42,13 +44,7 @@ pub fn link_mentions(
     let mut source = Vec::with_capacity(n);
     for i in 0..n {
         let canonical = index.canonical(&e.ent_label[i], &e.name[i]);
-        let src = if e.from_table[i] {
-            AliasSource::Table
-        } else if canonical != e.text[i] {
-            AliasSource::Rule
-        } else {
-            AliasSource::None
-        };
+        let src = alias_source(e.from_table[i], &canonical, &e.text[i]);
         agg.push(&MentionRow {
             doc_id: &e.doc_id[i],
             sent_idx: e.sent_idx[i],
@@ -62,6 +58,51 @@ pub fn link_mentions(
         source.push(src.as_str());
     }
     (entity, source)
+}
+
+/// How a mention got its entity name.
+fn alias_source(from_table: bool, entity: &str, surface: &str) -> AliasSource {
+    if from_table {
+        AliasSource::Table
+    } else if entity != surface {
+        AliasSource::Rule
+    } else {
+        AliasSource::None
+    }
+}
+
+/// Document-linked mentions that are alike, counted: what a distributed run brings to
+/// the driver for corpus-level linking instead of every mention.
+#[derive(Debug, Clone)]
+pub struct DistinctMention<'a> {
+    pub label: &'a str,
+    pub name: &'a str,
+    pub from_table: bool,
+    pub surface: &'a str,
+    pub count: u64,
+}
+
+/// Corpus-level linking from counted distinct mentions: the canonical name and alias
+/// source of each, as [`link_mentions`] gives every mention of a single-machine run.
+/// Memory grows with the distinct names, not with the mentions.
+pub fn link_distinct(rows: &[DistinctMention<'_>]) -> Vec<(String, &'static str)> {
+    let mut index = CorpusIndex::default();
+    for r in rows {
+        let linked = Linked {
+            name: r.name.to_string(),
+            label: r.label.to_string(),
+            from_table: r.from_table,
+        };
+        index.observe_n(&linked, r.count);
+    }
+    index.resolve();
+    rows.iter()
+        .map(|r| {
+            let entity = index.canonical(r.label, r.name);
+            let source = alias_source(r.from_table, &entity, r.surface).as_str();
+            (entity, source)
+        })
+        .collect()
 }
 
 /// Record a chunk's document-linked mentions in the corpus index.
@@ -78,6 +119,54 @@ pub fn observe_mentions(index: &mut CorpusIndex, e: &crate::tables::EntRows) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distinct_mentions_link_as_every_mention_does() {
+        // (label, name, from_table, surface) of each mention, repeats included.
+        let mentions = [
+            ("PER", "Vladimir Putin", false, "Vladimir Putin"),
+            ("PER", "Putin", false, "Putin"),
+            ("PER", "Putin", false, "Putin"),
+            ("LOC", "Kuril Islands", true, "Northern Territories"),
+            ("LOC", "Kuril Islands", false, "Kuril Islands"),
+            ("LOC", "kuril islands", false, "kuril islands"),
+        ];
+        let mut e = crate::tables::EntRows::default();
+        let mut index = CorpusIndex::default();
+        for (i, (label, name, from_table, surface)) in mentions.iter().enumerate() {
+            e.doc_id.push(format!("d{i}"));
+            e.sent_idx.push(0);
+            e.text.push(surface.to_string());
+            e.name.push(name.to_string());
+            e.ent_label.push(label.to_string());
+            e.from_table.push(*from_table);
+            e.polarity.push(None);
+            e.sentiment.push(None);
+        }
+        observe_mentions(&mut index, &e);
+        index.resolve();
+        let (every, sources) = link_mentions(&e, &index, &mut Aggregator::default());
+        let distinct: Vec<DistinctMention> = [(0, 1), (1, 2), (3, 1), (4, 1), (5, 1)]
+            .iter()
+            .map(|&(i, count)| {
+                let (label, name, from_table, surface) = mentions[i];
+                DistinctMention {
+                    label,
+                    name,
+                    from_table,
+                    surface,
+                    count,
+                }
+            })
+            .collect();
+        let linked = link_distinct(&distinct);
+        for (k, &(i, _)) in [(0, 1), (1, 2), (3, 1), (4, 1), (5, 1)].iter().enumerate() {
+            assert_eq!(linked[k].0, every[i], "mention {i}");
+            assert_eq!(linked[k].1, sources[i], "mention {i}");
+        }
+        assert_eq!(linked[1].0, "Vladimir Putin");
+        assert_eq!(linked[4].0, "Kuril Islands");
+    }
 
     pub(super) fn link(linker: &Linker, text: &str, mentions: &[(&str, &str)]) -> Vec<String> {
         linker
