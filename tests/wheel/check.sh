@@ -35,4 +35,7 @@ cd "$work"   # not the source tree: `import presslens` must find the installed p
 presslens run "$seeds" -o run --aliases "$seeds/aliases.toml" -q
 presslens report run -o report.html --entities "Russia,Japan,Kuril Islands"
 python "$here/check_wheel.py" --reference "$reference" --run run --report report.html --seeds "$seeds"
+# PyTorch's CPU-only wheels have no libtorch_cuda.so: without it presslens still loads and runs.
+rm "$work"/venv/lib/python*/site-packages/torch/lib/libtorch_cuda.so
+python -c "import presslens; e = presslens.analyze(['Vladimir Putin met Fumio Kishida in Tokyo.']).entities; assert e.height >= 2, e; print('runs without libtorch_cuda:', e['text'].to_list())"
 echo "wheel OK on Python $version: $(python --version)"
