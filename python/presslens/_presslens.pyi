@@ -2,6 +2,7 @@
 the built module with mypy's stubtest."""
 
 import os
+from typing import final
 
 import polars as pl
 
@@ -48,6 +49,7 @@ def check_options(options: str) -> None: ...
 def batch_frames(keep_cols: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]: ...
 def link_distinct(distinct: pl.DataFrame) -> pl.DataFrame: ...
 
+@final
 class BatchAnalyzer:
     def __new__(cls, options: str) -> BatchAnalyzer: ...
     def analyze(

@@ -36,7 +36,8 @@ def main() -> int:
     grafted = site / "presslens.libs"
     names = sorted(p.name for p in grafted.iterdir()) if grafted.is_dir() else []
     assert not [n for n in names if n.startswith(("libtorch", "libc10"))], names
-    assert (Path(presslens.__file__).parent / "models" / "news-minilm" / "model.safetensors").is_file()
+    model = Path(presslens.__file__).parent / "models" / "news-minilm"
+    assert (model / "model.safetensors").is_file(), "the embedded model is missing"
 
     import polars as pl
     from polars.testing import assert_frame_equal
