@@ -236,8 +236,9 @@ def load_base(
     casing: bool = False,
 ) -> MultiTaskBert:
     """The base encoder with fresh heads. ``casing``: grow the token-type embedding to one
-    row per casing class, each new row a copy of row 0 (so the untrained model computes
-    exactly what the base encoder does), and mark the config with ``presslens_casing``."""
+    row per casing class (the base's rows kept — its two segments become ``lower`` and
+    ``title`` — and each new row a copy of row 0), and mark the config with
+    ``presslens_casing``."""
     from transformers import BertModel
 
     bert = BertModel.from_pretrained(str(base_dir), local_files_only=True, add_pooling_layer=True)
