@@ -137,6 +137,47 @@ mod tests {
         let s2 = again[0].sentiment.as_ref().expect("sentiment");
         assert!((s.polarity - s2.polarity).abs() < 1e-4);
     }
+
+    fn polarities(spec: &ModelSpec, sents: &[&str]) -> Vec<f32> {
+        let opts = InferOptions {
+            sentiment_model: Some(spec.clone()),
+            ner_model: Some(spec.clone()),
+            max_window: 16,
+            batch_size: 2,
+            ..Default::default()
+        };
+        let a = Analyzer::new(&opts).expect("load");
+        a.analyze(sents)
+            .expect("analyze")
+            .iter()
+            .map(|o| o.sentiment.as_ref().expect("sentiment").polarity)
+            .collect()
+    }
+
+    #[test]
+    fn casing_classes_reach_the_encoder_only_when_the_model_takes_them() {
+        // The tokenizer lower-cases, so both spellings give the same word pieces; only the
+        // casing classes (token-type ids) can tell them apart. Long enough to be windowed.
+        let tail = " said putin in tokyo.".repeat(6);
+        let lower = format!("tokyo condemned moscow{tail}");
+        let cased = format!("Tokyo condemned MOSCOW{tail}");
+        let sents = [lower.as_str(), cased.as_str()];
+        let (_d, plain) = tiny();
+        let p = polarities(&plain, &sents);
+        assert!(
+            (p[0] - p[1]).abs() < 1e-6,
+            "a plain BERT ignores capitals: {p:?}"
+        );
+
+        let d = tempfile::tempdir().expect("tmp");
+        crate::infer::testing::write_random_model_with(d.path(), None, 7, true).expect("write");
+        let casing = ModelSpec::Local(d.path().to_path_buf());
+        let p = polarities(&casing, &sents);
+        assert!(
+            (p[0] - p[1]).abs() > 1e-6,
+            "casing classes change the input: {p:?}"
+        );
+    }
 }
 
 #[cfg(test)]

@@ -4,18 +4,16 @@
 
 use tch::{nn::Module, Device, Kind, Tensor};
 
+use super::casing::casing_ids;
 use super::model::{LoadedModel, Task};
-use super::ner::{decode_entities, extend_directional, news_word_ids, trim_entities, TokenPred};
+use super::ner::{decode_entities, extend_directional, news_word_ids, trim_entities, TokenProbs};
 use super::sentiment::{polarity_indices, sentiment_from_probs};
 use super::SentenceOutput;
 use crate::error::{Error, Result};
 
-/// The NER head's output for a batch, one entry per token position (row-major).
-struct NerBest {
-    /// Probability of the best label.
-    prob: Vec<f32>,
-    /// Index of the best label.
-    label: Vec<i64>,
+/// The NER head's label probabilities for a batch: `[row, position, label]`, row-major.
+struct NerProbs {
+    probs: Vec<f32>,
 }
 
 /// One sentence's sentiment, summed over its windows: each window's label probabilities
@@ -48,6 +46,8 @@ pub(super) struct Tokens {
     /// Character offsets into the sentence.
     pub(super) offsets: Vec<(usize, usize)>,
     pub(super) words: Vec<Option<u32>>,
+    /// Casing class of each token (empty when the model takes no casing classes).
+    pub(super) casing: Vec<i64>,
 }
 
 /// A window of tokens of one sentence, fed to the encoder as one row.
@@ -104,6 +104,11 @@ impl LoadedModel {
                 Tokens {
                     ids: e.get_ids().to_vec(),
                     words: news_word_ids(s, &offsets),
+                    casing: if self.casing {
+                        casing_ids(s, &offsets)
+                    } else {
+                        Vec::new()
+                    },
                     offsets,
                 }
             })
@@ -137,11 +142,13 @@ impl LoadedModel {
             .heads
             .get(&Task::Sentiment)
             .map_or(0, |h| h.labels.len());
+        let n_ner_labels = self.heads.get(&Task::Ner).map_or(0, |h| h.labels.len());
         let mut sent_sums = vec![SentimentSum::new(n_sent_labels); sentences.len()];
-        // Per sentence and token: the prediction of the window where it is most central.
-        let mut tok_pred: Vec<Vec<TokenPred>> = toks
+        // Per sentence and token: the label probabilities of the window where it is most
+        // central.
+        let mut tok_probs: Vec<TokenProbs> = toks
             .iter()
-            .map(|t| vec![TokenPred::NONE; if want_ner { t.ids.len() } else { 0 }])
+            .map(|t| TokenProbs::new(if want_ner { t.ids.len() } else { 0 }, n_ner_labels))
             .collect();
 
         for batch in order.chunks(batch_size.max(1)) {
@@ -154,12 +161,17 @@ impl LoadedModel {
             let b = batch.len();
             let mut ids = vec![self.pad; b * max_len];
             let mut mask = vec![0i64; b * max_len];
+            // Token-type ids: the casing classes, or 0 (also for [CLS], [SEP] and padding).
+            let mut types = vec![0i64; b * max_len];
             for (row, &pi) in batch.iter().enumerate() {
                 let p = pieces[pi];
                 let base = row * max_len;
                 ids[base] = self.cls;
                 for (j, &t) in toks[p.sent].ids[p.start..p.end].iter().enumerate() {
                     ids[base + 1 + j] = i64::from(t);
+                }
+                if let Some(c) = toks[p.sent].casing.get(p.start..p.end) {
+                    types[base + 1..base + 1 + c.len()].copy_from_slice(c);
                 }
                 let len = p.end - p.start;
                 ids[base + 1 + len] = self.sep;
@@ -168,9 +180,11 @@ impl LoadedModel {
             let shape = [b as i64, max_len as i64];
             let ids_t = Tensor::from_slice(&ids).view(shape).to_device(self.device);
             let mask_t = Tensor::from_slice(&mask).view(shape).to_device(self.device);
-            let type_t = Tensor::zeros(shape, (Kind::Int64, self.device));
-            let (sent_probs, ner_best) =
-                tch::no_grad(|| -> Result<(Option<Vec<f32>>, Option<NerBest>)> {
+            let type_t = Tensor::from_slice(&types)
+                .view(shape)
+                .to_device(self.device);
+            let (sent_probs, ner_probs) =
+                tch::no_grad(|| -> Result<(Option<Vec<f32>>, Option<NerProbs>)> {
                     let o = self
                         .bert
                         .forward_t(
@@ -195,21 +209,19 @@ impl LoadedModel {
                     } else {
                         None
                     };
-                    let ner_best = if want_ner {
+                    let ner_probs = if want_ner {
                         let head = &self.heads[&Task::Ner];
                         let probs = head
                             .linear
                             .forward(&o.hidden_state)
                             .softmax(-1, Kind::Float);
-                        let (best, idx) = probs.max_dim(-1, false);
-                        Some(NerBest {
-                            prob: to_vec_f32(&best)?,
-                            label: to_vec_i64(&idx)?,
+                        Some(NerProbs {
+                            probs: to_vec_f32(&probs)?,
                         })
                     } else {
                         None
                     };
-                    Ok((sent_probs, ner_best))
+                    Ok((sent_probs, ner_probs))
                 })?;
             for (row, &pi) in batch.iter().enumerate() {
                 let p = pieces[pi];
@@ -222,20 +234,16 @@ impl LoadedModel {
                     }
                     sum.weight += w;
                 }
-                if let Some(ner) = &ner_best {
+                if let Some(ner) = &ner_probs {
                     for j in 0..len {
-                        let t = p.start + j;
                         // Prefer the window where the token is most central (most context).
                         let centrality = j.min(len - 1 - j) as i64;
-                        let slot = &mut tok_pred[p.sent][t];
-                        if centrality > slot.centrality {
-                            let k = row * max_len + 1 + j;
-                            *slot = TokenPred {
-                                label: ner.label[k] as usize,
-                                prob: ner.prob[k],
-                                centrality,
-                            };
-                        }
+                        let k = (row * max_len + 1 + j) * n_ner_labels;
+                        tok_probs[p.sent].offer(
+                            p.start + j,
+                            centrality,
+                            &ner.probs[k..k + n_ner_labels],
+                        );
                     }
                 }
             }
@@ -252,8 +260,9 @@ impl LoadedModel {
         }
         if want_ner {
             let labels = &self.heads[&Task::Ner].labels;
-            for (((o, t), preds), text) in out.iter_mut().zip(&toks).zip(&tok_pred).zip(sentences) {
-                o.entities = decode_entities(t, preds, labels);
+            for (((o, t), probs), text) in out.iter_mut().zip(&toks).zip(&tok_probs).zip(sentences)
+            {
+                o.entities = decode_entities(t, probs, labels, self.ner_decoding);
                 extend_directional(text, &mut o.entities);
                 trim_entities(text, &mut o.entities);
             }
@@ -269,15 +278,6 @@ fn to_vec_f32(t: &Tensor) -> Result<Vec<f32>> {
         .contiguous()
         .view(-1);
     Ok(Vec::<f32>::try_from(&t)?)
-}
-
-fn to_vec_i64(t: &Tensor) -> Result<Vec<i64>> {
-    let t = t
-        .to_kind(Kind::Int64)
-        .to_device(Device::Cpu)
-        .contiguous()
-        .view(-1);
-    Ok(Vec::<i64>::try_from(&t)?)
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@
 //! `testing`); this file holds the output types.
 
 mod analyzer;
+mod casing;
 mod encode;
 mod model;
 mod ner;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use tch::{nn, Device};
 use tokenizers::Tokenizer;
 
+use super::casing::{CasingSpec, CASING_CLASSES, CASING_VERSION};
 use super::spec::{default_model_dir, ModelSpec, DEFAULT_MODEL_ENV};
 use crate::error::{Error, Result};
 
@@ -249,6 +250,64 @@ fn vocab_is_uncased(vocab: &Path) -> bool {
         .unwrap_or(true)
 }
 
+/// How token labels become entities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum NerDecoding {
+    /// The best tag sequence that is valid IOB2 (a Viterbi pass over the label
+    /// log-probabilities of the words): an `I-X` follows a `B-X` or an `I-X`. The default.
+    Viterbi,
+    /// Each word's most probable label; an `I-X` that continues nothing opens an entity
+    /// (conlleval's reading). `"presslens_ner_decoding": "argmax"` in `config.json`.
+    Argmax,
+}
+
+/// Does the model take casing classes as token-type ids (`"presslens_casing"`)? Models
+/// without the key get type ids 0, as a plain BERT.
+fn casing_from_config(
+    cfg: &serde_json::Value,
+    type_vocab_size: i64,
+    spec: &ModelSpec,
+) -> Result<bool> {
+    let Some(v) = cfg.get("presslens_casing") else {
+        return Ok(false);
+    };
+    if v.is_null() {
+        return Ok(false);
+    }
+    let casing: CasingSpec = serde_json::from_value(v.clone())
+        .map_err(|e| Error::model(spec, format!("invalid presslens_casing: {e}")))?;
+    if !casing.is_supported() {
+        return Err(Error::model(
+            spec,
+            format!(
+                "presslens_casing {{version {}, classes {:?}}} is not supported (this presslens knows version {CASING_VERSION}, classes {CASING_CLASSES:?})",
+                casing.version, casing.classes
+            ),
+        ));
+    }
+    if type_vocab_size < CASING_CLASSES.len() as i64 {
+        return Err(Error::model(
+            spec,
+            format!(
+                "presslens_casing needs type_vocab_size >= {}, config has {type_vocab_size}",
+                CASING_CLASSES.len()
+            ),
+        ));
+    }
+    Ok(true)
+}
+
+fn decoding_from_config(cfg: &serde_json::Value, spec: &ModelSpec) -> Result<NerDecoding> {
+    match cfg.get("presslens_ner_decoding").and_then(|v| v.as_str()) {
+        None | Some("viterbi") => Ok(NerDecoding::Viterbi),
+        Some("argmax") => Ok(NerDecoding::Argmax),
+        Some(other) => Err(Error::model(
+            spec,
+            format!("presslens_ner_decoding '{other}' must be 'viterbi' or 'argmax'"),
+        )),
+    }
+}
+
 /// A loaded encoder with its heads. Use through [`Analyzer`](super::Analyzer).
 pub struct LoadedModel {
     spec: ModelSpec,
@@ -262,6 +321,9 @@ pub struct LoadedModel {
     /// Maximum number of tokens per window, special tokens included.
     pub(super) window: usize,
     pub(super) device: Device,
+    /// Feed casing classes as token-type ids (else zeros).
+    pub(super) casing: bool,
+    pub(super) ner_decoding: NerDecoding,
 }
 
 /// Description of a loaded model for the manifest.
@@ -281,6 +343,8 @@ impl std::fmt::Debug for LoadedModel {
             .field("tasks", &self.heads.keys().collect::<Vec<_>>())
             .field("window", &self.window)
             .field("device", &self.device)
+            .field("casing", &self.casing)
+            .field("ner_decoding", &self.ner_decoding)
             .finish()
     }
 }
@@ -312,6 +376,8 @@ impl LoadedModel {
             return Err(Error::model(spec, "no sentiment or ner head declared"));
         }
         let needs_pooler = head_specs.iter().any(|(_, h)| h.kind == "sequence");
+        let casing = casing_from_config(&cfg, bert_cfg.type_vocab_size, spec)?;
+        let ner_decoding = decoding_from_config(&cfg, spec)?;
 
         let mut vs = nn::VarStore::new(device);
         let root = vs.root();
@@ -379,6 +445,8 @@ impl LoadedModel {
             pad,
             window,
             device,
+            casing,
+            ner_decoding,
         })
     }
 
@@ -452,5 +520,47 @@ mod tests {
         std::fs::remove_file(dir.join("model.safetensors")).expect("rm");
         let err = LoadedModel::load(&spec, Device::Cpu, 64).expect_err("no weights");
         assert!(err.to_string().contains("no weights found"), "{err}");
+    }
+
+    fn config_of(dir: &Path) -> serde_json::Value {
+        let text = std::fs::read_to_string(dir.join("config.json")).expect("config");
+        serde_json::from_str(&text).expect("json")
+    }
+
+    #[test]
+    fn config_says_whether_a_model_takes_casing_classes() {
+        // A plain BERT (two token types, no presslens_casing): no casing, Viterbi decoding.
+        let (_d, spec) = tiny();
+        let m = LoadedModel::load(&spec, Device::Cpu, 64).expect("plain model loads");
+        assert!(!m.casing);
+        assert_eq!(m.ner_decoding, NerDecoding::Viterbi);
+
+        let d = tempfile::tempdir().expect("tmp");
+        crate::infer::testing::write_random_model_with(d.path(), None, 7, true).expect("write");
+        let spec = ModelSpec::Local(d.path().to_path_buf());
+        let cfg = config_of(d.path());
+        assert_eq!(cfg["type_vocab_size"], 5);
+        let m = LoadedModel::load(&spec, Device::Cpu, 64).expect("casing model loads");
+        assert!(m.casing);
+        drop(m);
+
+        let write = |cfg: &serde_json::Value| {
+            std::fs::write(d.path().join("config.json"), cfg.to_string()).expect("write");
+        };
+        let mut bad = cfg.clone();
+        bad["presslens_casing"]["version"] = 2.into();
+        write(&bad);
+        let err = LoadedModel::load(&spec, Device::Cpu, 64).expect_err("unknown version");
+        assert!(err.to_string().contains("not supported"), "{err}");
+        let mut bad = cfg.clone();
+        bad["presslens_ner_decoding"] = "greedy".into();
+        write(&bad);
+        let err = LoadedModel::load(&spec, Device::Cpu, 64).expect_err("unknown decoding");
+        assert!(err.to_string().contains("'viterbi' or 'argmax'"), "{err}");
+        let mut argmax = cfg.clone();
+        argmax["presslens_ner_decoding"] = "argmax".into();
+        write(&argmax);
+        let m = LoadedModel::load(&spec, Device::Cpu, 64).expect("argmax");
+        assert_eq!(m.ner_decoding, NerDecoding::Argmax);
     }
 }

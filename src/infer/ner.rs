@@ -4,6 +4,7 @@
 use std::sync::LazyLock;
 
 use super::encode::Tokens;
+use super::model::NerDecoding;
 use super::Entity;
 
 /// Words as CoNLL-2003 newswire tokenises them (what the NER heads are trained on):
@@ -116,27 +117,136 @@ fn split_label(l: &str) -> (char, &str) {
     }
 }
 
-/// A token's NER prediction, from the window where the token is most central.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) struct TokenPred {
-    /// Index of the predicted label.
-    pub(super) label: usize,
-    /// Its probability.
-    pub(super) prob: f32,
-    /// Tokens of context on the shorter side within the window (`-1`: no window yet).
-    pub(super) centrality: i64,
+/// The NER label probabilities of a sentence's tokens, each from the window where the
+/// token is most central.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct TokenProbs {
+    n_labels: usize,
+    /// `[token, label]`, row-major.
+    probs: Vec<f32>,
+    /// Per token: tokens of context on the shorter side within its window (`-1`: none yet).
+    centrality: Vec<i64>,
 }
 
-impl TokenPred {
-    /// No prediction yet (label 0, probability 0).
-    pub(super) const NONE: TokenPred = TokenPred {
-        label: 0,
-        prob: 0.0,
-        centrality: -1,
-    };
+impl TokenProbs {
+    pub(super) fn new(n_tokens: usize, n_labels: usize) -> Self {
+        TokenProbs {
+            n_labels,
+            probs: vec![0.0; n_tokens * n_labels],
+            centrality: vec![-1; n_tokens],
+        }
+    }
+
+    /// Keep `probs` for token `t` if its window gives it more context than the last one.
+    pub(super) fn offer(&mut self, t: usize, centrality: i64, probs: &[f32]) {
+        let n = self.n_labels;
+        if probs.len() != n || self.centrality.get(t).is_none_or(|&c| centrality <= c) {
+            return;
+        }
+        self.centrality[t] = centrality;
+        self.probs[t * n..(t + 1) * n].copy_from_slice(probs);
+    }
+
+    /// The label probabilities of token `t`, if some window covered it.
+    fn row(&self, t: usize) -> Option<&[f32]> {
+        let n = self.n_labels;
+        (*self.centrality.get(t)? >= 0).then(|| &self.probs[t * n..(t + 1) * n])
+    }
 }
 
-/// A word (news word, see [`NEWS_WORD`]) with the prediction of its first sub-token.
+/// The index of the largest value (the first of equal ones).
+fn argmax(row: &[f32]) -> usize {
+    row.iter()
+        .enumerate()
+        .fold((0, f32::NEG_INFINITY), |best, (i, &p)| {
+            if p > best.1 {
+                (i, p)
+            } else {
+                best
+            }
+        })
+        .0
+}
+
+/// Which label may follow which in IOB2: `allowed[prev][cur]`, and which may open a
+/// sentence. An `I-X` must follow `B-X` or `I-X`; labels of a type without a `B-` label
+/// (the IO scheme) are not constrained.
+struct Transitions {
+    allowed: Vec<Vec<bool>>,
+    start: Vec<bool>,
+}
+
+impl Transitions {
+    fn iob2(labels: &[String]) -> Self {
+        let split: Vec<(char, &str)> = labels.iter().map(|l| split_label(l)).collect();
+        let has_b = |ty: &str| split.iter().any(|&(p, t)| p == 'B' && t == ty);
+        let needs_open: Vec<bool> = split.iter().map(|&(p, t)| p == 'I' && has_b(t)).collect();
+        let allowed = split
+            .iter()
+            .map(|&(pp, pt)| {
+                split
+                    .iter()
+                    .zip(&needs_open)
+                    .map(|(&(_, t), &needs)| !needs || (matches!(pp, 'B' | 'I') && pt == t))
+                    .collect()
+            })
+            .collect();
+        Transitions {
+            allowed,
+            start: needs_open.iter().map(|n| !n).collect(),
+        }
+    }
+}
+
+/// The most probable label sequence that is valid IOB2 (see [`Transitions`]): a Viterbi
+/// pass over the log-probabilities of `rows` (one row of label probabilities per word).
+/// Falls back to each row's best label when no valid sequence exists (a label set where
+/// every label needs an opener).
+pub(super) fn viterbi(rows: &[&[f32]], labels: &[String]) -> Vec<usize> {
+    let n = labels.len();
+    if rows.is_empty() || n == 0 {
+        return Vec::new();
+    }
+    let tr = Transitions::iob2(labels);
+    let log = |p: f32| p.max(1e-12).ln();
+    let mut score: Vec<f32> = (0..n)
+        .map(|k| {
+            if tr.start[k] {
+                rows[0].get(k).map_or(f32::NEG_INFINITY, |&p| log(p))
+            } else {
+                f32::NEG_INFINITY
+            }
+        })
+        .collect();
+    let mut back: Vec<Vec<usize>> = Vec::with_capacity(rows.len());
+    for row in &rows[1..] {
+        let mut next = vec![f32::NEG_INFINITY; n];
+        let mut from = vec![0usize; n];
+        for k in 0..n {
+            let emit = row.get(k).map_or(f32::NEG_INFINITY, |&p| log(p));
+            for (j, &s) in score.iter().enumerate() {
+                if tr.allowed[j][k] && s + emit > next[k] {
+                    next[k] = s + emit;
+                    from[k] = j;
+                }
+            }
+        }
+        back.push(from);
+        score = next;
+    }
+    if score.iter().all(|s| *s == f32::NEG_INFINITY) {
+        return rows.iter().map(|r| argmax(r)).collect();
+    }
+    let mut path = vec![argmax(&score)];
+    for from in back.iter().rev() {
+        let last = *path.last().unwrap_or(&0);
+        path.push(from[last]);
+    }
+    path.reverse();
+    path
+}
+
+/// A word (news word, see [`NEWS_WORD`]) with the label chosen for it.
 struct Word {
     /// Character offsets in the sentence.
     start: usize,
@@ -167,29 +277,54 @@ impl OpenEntity<'_> {
     }
 }
 
-/// Group word-level IOB predictions into entities (the first sub-token of a word decides
-/// its label; an I- tag that does not continue an entity of its type starts one).
-pub(super) fn decode_entities(t: &Tokens, preds: &[TokenPred], labels: &[String]) -> Vec<Entity> {
-    let mut words: Vec<Word> = Vec::new();
+/// Group word-level IOB predictions into entities. The first sub-token of a word gives its
+/// label probabilities; [`NerDecoding::Viterbi`] picks the best valid IOB2 sequence,
+/// [`NerDecoding::Argmax`] each word's best label (then an I- tag that does not continue an
+/// entity of its type starts one). A token no window covered reads as `O`.
+pub(super) fn decode_entities(
+    t: &Tokens,
+    probs: &TokenProbs,
+    labels: &[String],
+    decoding: NerDecoding,
+) -> Vec<Entity> {
+    let n_labels = labels.len();
+    let mut only_o = vec![0.0f32; n_labels];
+    if let Some(o) = labels.iter().position(|l| l == "O") {
+        only_o[o] = 1.0;
+    }
+    // Per word: character span and the label probabilities of its first sub-token.
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    let mut rows: Vec<&[f32]> = Vec::new();
     let mut last_word: Option<u32> = None;
     for (i, w) in t.words.iter().enumerate() {
         let (s, e) = t.offsets[i];
-        let pred = preds.get(i).copied().unwrap_or(TokenPred::NONE);
         match (w, last_word) {
             (Some(w), Some(lw)) if *w == lw => {
-                if let Some(last) = words.last_mut() {
-                    last.end = e;
+                if let Some(last) = spans.last_mut() {
+                    last.1 = e;
                 }
             }
-            _ => words.push(Word {
-                start: s,
-                end: e,
-                label: pred.label,
-                prob: pred.prob,
-            }),
+            _ => {
+                spans.push((s, e));
+                rows.push(probs.row(i).unwrap_or(&only_o));
+            }
         }
         last_word = *w;
     }
+    let chosen: Vec<usize> = match decoding {
+        NerDecoding::Viterbi => viterbi(&rows, labels),
+        NerDecoding::Argmax => rows.iter().map(|r| argmax(r)).collect(),
+    };
+    let words = spans
+        .iter()
+        .zip(&rows)
+        .zip(&chosen)
+        .map(|((&(start, end), row), &label)| Word {
+            start,
+            end,
+            label,
+            prob: row.get(label).copied().unwrap_or(0.0),
+        });
     let mut ents: Vec<Entity> = Vec::new();
     let mut cur: Option<OpenEntity<'_>> = None;
     let flush = |cur: &mut Option<OpenEntity<'_>>, ents: &mut Vec<Entity>| {
@@ -274,35 +409,104 @@ mod tests {
         );
     }
 
+    fn lbls(ls: &[&str]) -> Vec<String> {
+        ls.iter().map(|l| l.to_string()).collect()
+    }
+
+    /// Token probabilities: per token, the given label gets `p`, the others share the rest.
+    fn probs_of(n_labels: usize, preds: &[(usize, f32)]) -> TokenProbs {
+        let mut tp = TokenProbs::new(preds.len(), n_labels);
+        for (t, &(label, p)) in preds.iter().enumerate() {
+            let mut row = vec![(1.0 - p) / (n_labels - 1) as f32; n_labels];
+            row[label] = p;
+            tp.offer(t, 0, &row);
+        }
+        tp
+    }
+
+    /// One token per word.
+    fn one_token_words(offsets: Vec<(usize, usize)>) -> Tokens {
+        let n = offsets.len();
+        Tokens {
+            ids: vec![0; n],
+            offsets,
+            words: (0..n as u32).map(Some).collect(),
+            casing: Vec::new(),
+        }
+    }
+
     #[test]
     fn iob_decoding() {
-        let labels: Vec<String> = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
-            .map(String::from)
-            .to_vec();
+        let labels = lbls(&["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]);
         // "Vladimir Putin visited Kuril Islands": five words, one token each; "Is" continues.
         let t = Tokens {
             ids: vec![0; 6],
             offsets: vec![(0, 8), (9, 14), (15, 22), (23, 28), (29, 33), (33, 36)],
             words: vec![Some(0), Some(1), Some(2), Some(3), Some(4), Some(4)],
+            casing: Vec::new(),
         };
-        let pred = |label, prob| TokenPred {
-            label,
-            prob,
-            centrality: 0,
-        };
-        let preds = vec![
-            pred(1, 0.9),
-            pred(2, 0.7),
-            pred(0, 0.9),
-            pred(4, 0.6),
-            pred(4, 0.8),
-            pred(0, 0.1),
-        ];
-        let e = decode_entities(&t, &preds, &labels);
+        let probs = probs_of(
+            5,
+            &[(1, 0.9), (2, 0.7), (0, 0.9), (4, 0.6), (4, 0.8), (0, 0.1)],
+        );
+        // Argmax: "Kuril", I-LOC after O, opens an entity (conlleval's reading).
+        let e = decode_entities(&t, &probs, &labels, NerDecoding::Argmax);
         assert_eq!(e.len(), 2);
         assert_eq!((e[0].start, e[0].end, e[0].label.as_str()), (0, 14, "PER"));
         assert!((e[0].score - 0.8).abs() < 1e-6);
         assert_eq!((e[1].start, e[1].end, e[1].label.as_str()), (23, 36, "LOC"));
+        // Viterbi: B-LOC I-LOC (0.1 × 0.8) beats every other valid reading of the two words.
+        let e = decode_entities(&t, &probs, &labels, NerDecoding::Viterbi);
+        assert_eq!(e.len(), 2);
+        assert_eq!((e[1].start, e[1].end, e[1].label.as_str()), (23, 36, "LOC"));
+        assert!((e[1].score - 0.45).abs() < 1e-6);
+    }
+
+    #[test]
+    fn viterbi_never_opens_an_entity_with_an_i_tag() {
+        let labels = lbls(&["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]);
+        // "said Reuters": O, then I-PER as the best label of the second word.
+        let t = one_token_words(vec![(0, 4), (5, 12)]);
+        let mut probs = TokenProbs::new(2, 5);
+        probs.offer(0, 0, &[0.9, 0.05, 0.01, 0.03, 0.01]);
+        probs.offer(1, 0, &[0.3, 0.1, 0.6, 0.0, 0.0]);
+        let silent = decode_entities(&t, &probs, &labels, NerDecoding::Argmax);
+        assert_eq!(silent.len(), 1, "argmax: the I-PER after O opens an entity");
+        let e = decode_entities(&t, &probs, &labels, NerDecoding::Viterbi);
+        // O O (0.9 × 0.3) beats O B-PER (0.9 × 0.1) and B-PER I-PER (0.05 × 0.6).
+        assert!(e.is_empty(), "{e:?}");
+        // Nor after an entity of another type, nor at the start of a sentence.
+        let rows: Vec<&[f32]> = vec![&[0.1, 0.0, 0.0, 0.9, 0.0], &[0.2, 0.0, 0.7, 0.0, 0.1]];
+        assert_eq!(viterbi(&rows, &labels), [3, 0]);
+        let rows: Vec<&[f32]> = vec![&[0.3, 0.2, 0.5, 0.0, 0.0]];
+        assert_eq!(viterbi(&rows, &labels), [0]);
+    }
+
+    #[test]
+    fn viterbi_chooses_the_best_valid_sequence() {
+        let labels = lbls(&["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]);
+        // Word 1 alone prefers B-LOC, but B-PER I-PER (0.45 × 0.9) beats B-LOC O
+        // (0.55 × 0.05) and B-LOC I-LOC (0.55 × 0.05): the whole sequence decides.
+        let rows: Vec<&[f32]> = vec![&[0.0, 0.45, 0.0, 0.55, 0.0], &[0.05, 0.0, 0.9, 0.0, 0.05]];
+        assert_eq!(viterbi(&rows, &labels), [1, 2]);
+        let t = one_token_words(vec![(0, 5), (6, 11)]);
+        let mut probs = TokenProbs::new(2, 5);
+        probs.offer(0, 0, rows[0]);
+        probs.offer(1, 0, rows[1]);
+        let e = decode_entities(&t, &probs, &labels, NerDecoding::Viterbi);
+        assert_eq!(e.len(), 1);
+        assert_eq!((e[0].start, e[0].end, e[0].label.as_str()), (0, 11, "PER"));
+        assert!((e[0].score - 0.675).abs() < 1e-6);
+        // A window with more context replaces a token's probabilities; one with less not.
+        probs.offer(1, -1, &[1.0, 0.0, 0.0, 0.0, 0.0]);
+        probs.offer(0, 3, &[1.0, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(probs.row(1), Some(rows[1]));
+        assert_eq!(probs.row(0), Some(&[1.0, 0.0, 0.0, 0.0, 0.0][..]));
+        // IO labels (no B- for a type) are not constrained.
+        let io = lbls(&["O", "PER", "LOC"]);
+        let rows: Vec<&[f32]> = vec![&[0.8, 0.1, 0.1], &[0.1, 0.1, 0.8]];
+        assert_eq!(viterbi(&rows, &io), [0, 2]);
+        assert!(viterbi(&[], &io).is_empty());
     }
 
     #[test]

@@ -7,11 +7,24 @@ use std::path::Path;
 use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
 use tch::{nn, Device};
 
+use super::casing::{CASING_CLASSES, CASING_VERSION};
 use crate::error::{Error, Result};
 
 /// Write a random multi-task model (2 layers, hidden 32) into `dir`, using the given
-/// vocabulary file (e.g. the base encoder's `vocab.txt`), or a small built-in one.
+/// vocabulary file (e.g. the base encoder's `vocab.txt`), or a small built-in one. It takes
+/// no casing classes (two token types, as a plain BERT).
 pub fn write_random_model(dir: &Path, vocab: Option<&Path>, seed: i64) -> Result<()> {
+    write_random_model_with(dir, vocab, seed, false)
+}
+
+/// [`write_random_model`], with `casing`: a model that takes casing classes as token-type
+/// ids (`"presslens_casing"` in its config, one token type per class).
+pub fn write_random_model_with(
+    dir: &Path,
+    vocab: Option<&Path>,
+    seed: i64,
+    casing: bool,
+) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
     let vocab_text = match vocab {
         Some(v) => std::fs::read_to_string(v).map_err(|e| Error::io("cannot read", v, e))?,
@@ -51,7 +64,7 @@ pub fn write_random_model(dir: &Path, vocab: Option<&Path>, seed: i64) -> Result
             .map(|(i, l)| (i.to_string(), serde_json::Value::from(*l)))
             .collect()
     };
-    let cfg = serde_json::json!({
+    let mut cfg = serde_json::json!({
         "model_type": "bert", "architectures": ["PresslensMultiTask"],
         "hidden_act": "gelu", "attention_probs_dropout_prob": 0.1, "hidden_dropout_prob": 0.1,
         "hidden_size": 32, "initializer_range": 0.02, "intermediate_size": 64,
@@ -62,6 +75,11 @@ pub fn write_random_model(dir: &Path, vocab: Option<&Path>, seed: i64) -> Result
             "ner": {"kind": "token", "weights": "ner_classifier", "id2label": id2(&ner_labels)}
         }
     });
+    if casing {
+        cfg["type_vocab_size"] = serde_json::Value::from(CASING_CLASSES.len());
+        cfg["presslens_casing"] =
+            serde_json::json!({"version": CASING_VERSION, "classes": CASING_CLASSES});
+    }
     std::fs::write(
         dir.join("config.json"),
         serde_json::to_string_pretty(&cfg).unwrap_or_default(),

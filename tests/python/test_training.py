@@ -3,9 +3,12 @@ run whose loss must fall, and the trained model going through the Rust inference
 
 from __future__ import annotations
 
+import json
 import os
+import random
 import subprocess
 import sys
+from pathlib import Path
 
 import presslens
 import pytest
@@ -194,6 +197,74 @@ def trained(tiny_data, tmp_path_factory):
     return result
 
 
+CASING_VECTORS = Path(__file__).resolve().parents[1] / "data" / "casing_vectors.json"
+
+
+def test_casing_classes_match_the_shared_test_vectors():
+    # The Rust suite checks src/infer/casing.rs against the same file.
+    doc = json.loads(CASING_VECTORS.read_text(encoding="utf-8"))
+    assert doc["classes"] == mc.CASING_CLASSES
+    assert len(doc["cases"]) > 20
+    for case in doc["cases"]:
+        got = mc.CASING_CLASSES[mc.casing_class(case["text"])]
+        assert got == case["class"], case["text"]
+
+
+def test_training_encoders_give_casing_classes():
+    tok = mc.load_tokenizer(base_encoder_dir())
+    words = ["NATO", "warned", "McDonald", "in", "Tokyo", "."]
+    [ex] = mc.encode_conll(tok, [(words, ["B-ORG", "O", "B-PER", "O", "B-LOC", "O"])], 64)
+    pieces = tok.convert_ids_to_tokens(ex["ids"])
+    first = {pieces[pos]: ex["types"][pos] for pos in ex["first_pos"].values()}
+    C = mc.CASING_CLASSES.index
+    assert first["nato"] == C("upper") and first["warned"] == C("lower")
+    assert first["tokyo"] == C("title") and first["."] == C("none")
+    assert first["mcdonald"] == C("mixed")
+    assert ex["types"][0] == 0 and ex["types"][-1] == 0  # [CLS], [SEP]
+    # The same sentence as running text gives the same classes (what inference sees).
+    enc = tok(" ".join(words), return_offsets_mapping=True)
+    assert enc["input_ids"] == ex["ids"]
+    assert mc.casing_ids_from_offsets(" ".join(words), enc["offset_mapping"]) == ex["types"]
+
+    # SST-2 is lower-cased: re-casing changes only the classes, never the word pieces.
+    text = "it 's a charming and often affecting journey about straße ."
+    [row] = mc.encode_sst2(tok, [(text, 1)], 64)
+    ids, plain = list(row["ids"]), list(row["types"])
+    assert set(plain) <= {C("lower"), C("none")}
+    assert mc.recase_sst2([row], random.Random(0), 1.0) == 1
+    assert row["ids"] == ids and row["types"][1] == C("title")  # "It"
+    recased = mc.recase_like_news(text, random.Random(5), title_p=0.5, upper_p=0.3)
+    assert len(recased) == len(text) and recased.lower() == text and recased != text
+    assert mc.recase_sst2([row], random.Random(0), 0.0) == 0 and row["types"] == plain
+
+
+def test_grown_type_embedding_starts_as_the_base_encoder():
+    import torch
+
+    tok = mc.load_tokenizer(base_encoder_dir())
+    plain = mc.load_base(base_encoder_dir(), casing=False).eval()
+    cased = mc.load_base(base_encoder_dir(), casing=True).eval()
+    assert cased.casing and not plain.casing
+    assert tuple(cased.bert.embeddings.token_type_embeddings.weight.shape) == (5, 384)
+    text = "NATO warned McDonald in Tokyo ."
+    enc = tok(text, return_offsets_mapping=True, return_tensors="pt")
+    types = torch.tensor([mc.casing_ids_from_offsets(text, enc["offset_mapping"][0].tolist())])
+    assert int(types.max()) > 1
+    # The base's two rows are kept; the new rows are copies of row 0.
+    w_plain = plain.bert.embeddings.token_type_embeddings.weight
+    w = cased.bert.embeddings.token_type_embeddings.weight
+    assert torch.equal(w[:2], w_plain) and all(torch.equal(w[k], w[0]) for k in range(2, 5))
+    with torch.no_grad():
+        a = plain.bert(
+            input_ids=enc["input_ids"],
+            attention_mask=enc["attention_mask"],
+            token_type_ids=torch.where(types >= 2, 0, types),
+        ).last_hidden_state
+        b = cased.encode(enc["input_ids"], enc["attention_mask"], types).last_hidden_state
+    # Before training, the classes of the new rows compute what type 0 of the base does.
+    assert torch.allclose(a, b, atol=1e-5)
+
+
 def test_training_loss_falls(trained):
     assert trained.steps == 12 * 3  # 2 sentiment + 1 NER batches per epoch
     for task in ("sentiment", "ner"):
@@ -205,6 +276,10 @@ def test_training_loss_falls(trained):
 def test_trained_model_runs_in_presslens(trained, tiny_data):
     cfg = (trained.out / "config.json").read_text()
     assert '"presslens_heads"' in cfg and (trained.out / "model.safetensors").is_file()
+    # Trained with casing classes (the default): the config says so, as a standard BERT.
+    cfg_json = json.loads(cfg)
+    assert cfg_json["presslens_casing"] == {"version": 1, "classes": mc.CASING_CLASSES}
+    assert cfg_json["type_vocab_size"] == len(mc.CASING_CLASSES)
     umask = os.umask(0)
     os.umask(umask)
     assert trained.out.stat().st_mode & 0o777 == 0o777 & ~umask  # not mkdtemp's private 0700
@@ -224,7 +299,18 @@ def test_trained_model_runs_in_presslens(trained, tiny_data):
 
 def test_single_task_model(tiny_data, tmp_path):
     out = tmp_path / "ner-only"
-    tr.train(out, conll=tiny_data, base=base_encoder_dir(), max_steps=2, batch_size=4, quiet=True)
+    tr.train(
+        out,
+        conll=tiny_data,
+        base=base_encoder_dir(),
+        max_steps=2,
+        batch_size=4,
+        casing=False,
+        quiet=True,
+    )
+    # Without casing classes the model is a plain BERT (two token types, no casing key).
+    cfg = json.loads((out / "config.json").read_text())
+    assert "presslens_casing" not in cfg and cfg["type_vocab_size"] == 2
     sents, ents = presslens.predict(["Putin met Kishida."], sentiment_model="none", ner_model=out)
     assert sents["sentiment_label"].to_list() == [None]
     with pytest.raises(presslens.ModelError, match="no sentiment"):

@@ -10,7 +10,10 @@ The on-disk format written by :func:`save_model` is a contract with the Rust sid
   ``ner_classifier.{weight,bias}``.
 * ``config.json``: the BERT fields of the base config plus ``presslens_heads``,
   ``id2label``/``label2id`` (mirroring the NER head, else the sentiment head) and
-  ``do_lower_case``. A model trained on one task has only that head.
+  ``do_lower_case``. A model trained on one task has only that head. A model trained with
+  casing classes (see :func:`casing_class`) has ``type_vocab_size`` = the number of classes
+  and ``presslens_casing`` = ``{"version": 1, "classes": [...]}``: its token-type ids are
+  the casing classes of the word pieces. Without that key the type ids are all 0.
 * tokenizer files copied verbatim from the base encoder.
 """
 
@@ -39,6 +42,13 @@ NER_LABELS = [
 ]
 NER_LABEL2ID = {label: i for i, label in enumerate(NER_LABELS)}
 IGNORE_INDEX = -100
+
+# Casing classes of a word piece, fed as its token-type id (version 1). Defined once here
+# and once in Rust (src/infer/casing.rs); tests/data/casing_vectors.json holds test
+# vectors both test suites check. Special tokens and padding get class 0.
+CASING_CLASSES = ["lower", "title", "upper", "mixed", "none"]
+CASING_VERSION = 1
+CASING_LOWER, CASING_TITLE, CASING_UPPER, CASING_MIXED, CASING_NONE = range(5)
 
 BERT_CONFIG_FIELDS = [
     "model_type",
@@ -85,6 +95,74 @@ def offline_env() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+# --------------------------------------------------------------------------- casing
+
+
+def casing_class(piece: str) -> int:
+    """The casing class of a word piece's original text (before lower-casing).
+
+    Only cased letters count (Unicode upper- or lower-case characters; digits, punctuation
+    and uncased scripts do not): none of them → ``none``; all lower-case → ``lower``; the
+    first upper-case and the others lower-case → ``title`` (a single capital too, "A");
+    two or more, all upper-case → ``upper``; anything else → ``mixed``.
+    """
+    first, n, n_upper, rest_upper = None, 0, 0, False
+    for ch in piece:
+        up, low = ch.isupper(), ch.islower()
+        if not (up or low):
+            continue
+        if first is None:
+            first = up
+        elif up:
+            rest_upper = True
+        n += 1
+        n_upper += up
+    if n == 0:
+        return CASING_NONE
+    if n_upper == 0:
+        return CASING_LOWER
+    if n_upper == n:
+        return CASING_UPPER if n >= 2 else CASING_TITLE
+    if first and not rest_upper:
+        return CASING_TITLE
+    return CASING_MIXED
+
+
+def casing_config() -> dict:
+    return {"version": CASING_VERSION, "classes": list(CASING_CLASSES)}
+
+
+def casing_ids_from_offsets(text: str, offsets) -> list[int]:
+    """Casing class of each token from its character offsets into ``text``; special tokens
+    (empty offsets) get 0."""
+    return [casing_class(text[a:b]) if b > a else 0 for a, b in offsets]
+
+
+def recase_like_news(text: str, rng: random.Random, title_p: float = 0.15, upper_p: float = 0.03):
+    """A lower-cased sentence re-cased the way news prose is: the first word capitalised,
+    some other words Title-case, a few UPPER. Only characters whose case mapping keeps a
+    single character change, so character offsets stay valid."""
+
+    def up(w: str) -> str:
+        return "".join(c.upper() if len(c.upper()) == 1 else c for c in w)
+
+    words = text.split(" ")
+    out = []
+    first = True
+    for w in words:
+        if not any(c.isalpha() for c in w):
+            out.append(w)
+            continue
+        r = rng.random()
+        if first or r < title_p:
+            w = up(w[:1]) + w[1:]
+        elif r < title_p + upper_p:
+            w = up(w)
+        first = False
+        out.append(w)
+    return " ".join(out)
+
+
 # --------------------------------------------------------------------------- model
 
 
@@ -128,15 +206,22 @@ class MultiTaskBert(nn.Module):
             if h is not None
         ]
 
-    def encode(self, input_ids, attention_mask):
+    @property
+    def casing(self) -> bool:
+        """Does the encoder take casing classes as token-type ids?"""
+        return bool(getattr(self.bert.config, "presslens_casing", None))
+
+    def encode(self, input_ids, attention_mask, token_type_ids=None):
+        if token_type_ids is None or not self.casing:
+            token_type_ids = torch.zeros_like(input_ids)
         return self.bert(
             input_ids=input_ids,
             attention_mask=attention_mask,
-            token_type_ids=torch.zeros_like(input_ids),
+            token_type_ids=token_type_ids,
         )
 
-    def forward(self, input_ids, attention_mask, task: str):
-        out = self.encode(input_ids, attention_mask)
+    def forward(self, input_ids, attention_mask, task: str, token_type_ids=None):
+        out = self.encode(input_ids, attention_mask, token_type_ids)
         if task == "sentiment" and self.sentiment_classifier is not None:
             return self.sentiment_classifier(self.dropout(out.pooler_output))
         if task == "ner" and self.ner_classifier is not None:
@@ -148,11 +233,31 @@ def load_base(
     base_dir: str | Path,
     sentiment_labels: list[str] | None = SENTIMENT_LABELS,
     ner_labels: list[str] | None = NER_LABELS,
+    casing: bool = False,
 ) -> MultiTaskBert:
+    """The base encoder with fresh heads. ``casing``: grow the token-type embedding to one
+    row per casing class (the base's rows kept — its two segments become ``lower`` and
+    ``title`` — and each new row a copy of row 0), and mark the config with
+    ``presslens_casing``."""
     from transformers import BertModel
 
     bert = BertModel.from_pretrained(str(base_dir), local_files_only=True, add_pooling_layer=True)
+    if casing:
+        grow_token_types(bert, len(CASING_CLASSES))
+        bert.config.presslens_casing = casing_config()
     return MultiTaskBert(bert, sentiment_labels, ner_labels)
+
+
+def grow_token_types(bert: nn.Module, n: int) -> None:
+    old = bert.embeddings.token_type_embeddings
+    if old.num_embeddings >= n:
+        return
+    new = nn.Embedding(n, old.embedding_dim)
+    with torch.no_grad():
+        new.weight[: old.num_embeddings] = old.weight
+        new.weight[old.num_embeddings :] = old.weight[0]
+    bert.embeddings.token_type_embeddings = new
+    bert.config.type_vocab_size = n
 
 
 def load_tokenizer(model_dir: str | Path):
@@ -166,6 +271,9 @@ def load_tokenizer(model_dir: str | Path):
 def build_config(base_dir: str | Path, model: MultiTaskBert) -> dict:
     base = json.loads((Path(base_dir) / "config.json").read_text())
     cfg = {k: base[k] for k in BERT_CONFIG_FIELDS if k in base}
+    cfg["type_vocab_size"] = model.bert.config.type_vocab_size
+    if model.casing:
+        cfg["presslens_casing"] = casing_config()
     cfg["model_type"] = "bert"
     cfg["architectures"] = ["PresslensMultiTask"]
     heads = {}
@@ -302,8 +410,35 @@ def ner_labels_for(sents: list[tuple[list[str], list[str]]]) -> list[str]:
 
 
 def encode_sst2(tokenizer, rows, max_len: int) -> list[dict]:
-    enc = tokenizer([r[0] for r in rows], truncation=True, max_length=max_len)
-    return [{"ids": ids, "label": r[1]} for ids, r in zip(enc["input_ids"], rows)]
+    """Token ids, casing classes (``types``) and label of each sentence. Each example also
+    keeps its text and offsets, for :func:`recase_sst2`."""
+    enc = tokenizer(
+        [r[0] for r in rows], truncation=True, max_length=max_len, return_offsets_mapping=True
+    )
+    return [
+        {
+            "ids": ids,
+            "types": casing_ids_from_offsets(r[0], offs),
+            "label": r[1],
+            "text": r[0],
+            "offsets": offs,
+        }
+        for ids, offs, r in zip(enc["input_ids"], enc["offset_mapping"], rows)
+    ]
+
+
+def recase_sst2(examples: list[dict], rng: random.Random, p: float) -> int:
+    """SST-2 is lower-cased, news is not: give a fraction ``p`` of the sentences the casing
+    classes of a news-like re-casing (:func:`recase_like_news`) and the others their own.
+    Token ids do not change (the tokenizer lower-cases); returns how many were re-cased."""
+    n = 0
+    for e in examples:
+        text = e["text"]
+        if p > 0 and rng.random() < p:
+            text = recase_like_news(text, rng)
+            n += 1
+        e["types"] = casing_ids_from_offsets(text, e["offsets"])
+    return n
 
 
 def encode_conll(tokenizer, sents, max_len: int, label2id: dict | None = None) -> list[dict]:
@@ -317,10 +452,16 @@ def encode_conll(tokenizer, sents, max_len: int, label2id: dict | None = None) -
         is_split_into_words=True,
         truncation=True,
         max_length=max_len,
+        return_offsets_mapping=True,
     )
     out = []
     for i, (words, tags) in enumerate(sents):
         word_ids = enc.word_ids(i)
+        # With pre-split words the offsets are relative to each word.
+        types = [
+            casing_class(words[wid][a:b]) if wid is not None and b > a else 0
+            for wid, (a, b) in zip(word_ids, enc["offset_mapping"][i])
+        ]
         labels, first_pos, prev = [], {}, None
         for pos, wid in enumerate(word_ids):
             if wid is None or wid == prev:
@@ -332,6 +473,7 @@ def encode_conll(tokenizer, sents, max_len: int, label2id: dict | None = None) -
         out.append(
             {
                 "ids": enc["input_ids"][i],
+                "types": types,
                 "labels": labels,
                 "first_pos": first_pos,
                 "n_words": len(words),
@@ -344,10 +486,13 @@ def collate(examples: list[dict], pad_id: int = 0):
     width = max(len(e["ids"]) for e in examples)
     ids = torch.full((len(examples), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(examples), width), dtype=torch.long)
+    types = torch.zeros((len(examples), width), dtype=torch.long)
     for i, e in enumerate(examples):
         ids[i, : len(e["ids"])] = torch.tensor(e["ids"], dtype=torch.long)
         mask[i, : len(e["ids"])] = 1
-    batch = {"input_ids": ids, "attention_mask": mask}
+        if "types" in e:
+            types[i, : len(e["types"])] = torch.tensor(e["types"], dtype=torch.long)
+    batch = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
     if "label" in examples[0]:
         batch["labels"] = torch.tensor([e["label"] for e in examples], dtype=torch.long)
     elif "labels" in examples[0]:

@@ -92,6 +92,8 @@ def train(
     sst2_min_words: int = 0,
     conll_limit: int = 0,
     seed: int = 13,
+    casing: bool = True,
+    sst2_recase: float = 0.5,
     log_every: int = 50,
     quiet: bool = False,
     overwrite: bool = False,
@@ -101,6 +103,12 @@ def train(
 
     ``sst2``/``conll``: a folder holding ``train.tsv``/``train.txt``, or the file itself;
     at least one. The model gets a head for each task given.
+
+    ``casing``: feed each word piece's casing class (:func:`common.casing_class`) as its
+    token-type id (the type embedding grows to one row per class). ``sst2_recase``: the
+    fraction of sentiment sentences given, each epoch, the casing classes of a news-like
+    re-casing (SST-2 is lower-cased; news is not), so that the sentiment head learns that
+    capitals carry no sentiment. Only with ``casing``.
     """
     mc.offline_env()
     import torch
@@ -126,6 +134,10 @@ def train(
     random.seed(seed)
     torch.manual_seed(seed)
     rng = random.Random(seed)
+    # A separate stream for re-casing: the data order stays that of a run without it.
+    recase_rng = random.Random(seed + 1)
+    if not casing:
+        sst2_recase = 0.0
     t0 = time.time()
 
     # ---- data
@@ -153,7 +165,7 @@ def train(
         _log(f"NER: {len(ner_ex)} sentences, labels {ner_labels} from {conll_file}", quiet)
 
     # ---- model / optimiser
-    model = mc.load_base(base, mc.SENTIMENT_LABELS if sst_ex else None, ner_labels)
+    model = mc.load_base(base, mc.SENTIMENT_LABELS if sst_ex else None, ner_labels, casing)
     model.to(dev)
     model.train()
     no_decay = ("bias", "LayerNorm.weight")
@@ -185,12 +197,17 @@ def train(
     step, stop = 0, False
     t_train = time.time()
     for epoch in range(epochs):
+        if sst_ex and sst2_recase > 0:
+            n = mc.recase_sst2(sst_ex, recase_rng, sst2_recase)
+            _log(f"epoch {epoch + 1}: {n} sentiment sentences re-cased like news", quiet)
         batches = [("sentiment", b) for b in mc.bucketed_batches(sst_ex, batch_size, rng)]
         batches += [("ner", b) for b in mc.bucketed_batches(ner_ex, batch_size, rng)]
         rng.shuffle(batches)
         for task, examples in batches:
             batch = {k: v.to(dev) for k, v in mc.collate(examples).items()}
-            logits = model(batch["input_ids"], batch["attention_mask"], task)
+            logits = model(
+                batch["input_ids"], batch["attention_mask"], task, batch["token_type_ids"]
+            )
             loss = ce(logits.reshape(-1, logits.size(-1)), batch["labels"].reshape(-1))
             optim.zero_grad(set_to_none=True)
             loss.backward()
@@ -246,6 +263,8 @@ def train(
             "sst2_min_words": sst2_min_words,
             "conll_limit": conll_limit,
             "seed": seed,
+            "casing": casing,
+            "sst2_recase": sst2_recase,
         },
         "steps": step,
         "planned_steps": total,
@@ -296,6 +315,18 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--sst2-min-words", type=int, default=0, help="drop shorter phrases")
     p.add_argument("--conll-limit", type=int, default=0, help="sample N NER sentences")
     p.add_argument("--seed", type=int, default=13)
+    p.add_argument(
+        "--no-casing",
+        dest="casing",
+        action="store_false",
+        help="feed no casing classes (all token-type ids 0, as a plain BERT)",
+    )
+    p.add_argument(
+        "--sst2-recase",
+        type=float,
+        default=0.5,
+        help="fraction of sentiment sentences given news-like casing classes each epoch",
+    )
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("-q", "--quiet", action="store_true")
     return p.parse_args(argv)
