@@ -15,7 +15,10 @@ The embedded model ``news-minilm`` was made with::
     presslens train --sst2 ../shared/data/sst2 --conll ../shared/data/conll2003 \\
         --out python/presslens/models/news-minilm --threads 1 --epochs 3 \\
         --sst2-min-words 6 --sst2-limit 28000 --lr 8e-5 --batch-size 32 --max-len 128 \\
-        --seed 13 --max-minutes 75
+        --seed 13 --sst2-recase 0.5 --max-minutes 110
+
+Casing classes (lower / title / upper / mixed / none, see ``common.casing_class``) are fed
+as token-type ids by default; ``--no-casing`` trains a plain BERT.
 """
 
 from __future__ import annotations
