@@ -237,19 +237,18 @@ def read_table(output: PathLike, name: str) -> pl.DataFrame:
     if name not in TABLES:
         raise ValueError(f"unknown table {name!r}; tables are {', '.join(TABLES)}")
     out = Path(output)
-    files = _manifest_files(out).get(name, f"{name}/*.parquet")
+    path = out / _presslens.MANIFEST
+    manifest = json.loads(path.read_text()) if path.is_file() else {}
+    files = _table_files(manifest, name)
     if not _has_parts(out, files):
         raise InputError(f"{out / name}: no such table (is {output} a finished presslens run?)")
     return _read_parts(out, files)
 
 
-def _manifest_files(out: Path) -> dict[str, str]:
-    """Each table's part-file glob as the manifest records it (none without a manifest)."""
-    path = out / _presslens.MANIFEST
-    if not path.is_file():
-        return {}
-    tables = json.loads(path.read_text()).get("tables", {})
-    return {t: e["files"] for t, e in tables.items() if "files" in e}
+def _table_files(manifest: dict, name: str) -> str:
+    """A table's part-file glob as the manifest records it (a local run's layout when the
+    manifest is missing or older)."""
+    return manifest.get("tables", {}).get(name, {}).get("files", f"{name}/*.parquet")
 
 
 def read_run(output: PathLike) -> Analysis:
@@ -271,8 +270,7 @@ def read_run(output: PathLike) -> Analysis:
         ).is_file() else ""
         raise InputError(f"{out}: not a finished presslens run (no {_presslens.MANIFEST}){hint}")
     manifest = json.loads(manifest_path.read_text())
-    files = {t: manifest.get("tables", {}).get(t, {}).get("files", f"{t}/*.parquet")
-             for t in TABLES}
+    files = {t: _table_files(manifest, t) for t in TABLES}
     missing = [t for t in TABLES if not _has_parts(out, files[t])]
     if missing:
         raise InputError(f"{out}: not a finished presslens run (missing {', '.join(missing)})")

@@ -38,24 +38,18 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from presslens import TABLES
 from presslens import batch as _batch
-
-SPARK_TABLES = ("documents", "sentences", "entities", "entity_stats", "cooccurrence",
-                "name_variants")
 
 
 def _threads(options: dict) -> dict:
     """Size the pipeline's thread pools from this task's cores unless ``threads`` is set."""
     if options.get("threads") is not None:
         return options
-    cpus = None
-    try:
-        from pyspark import TaskContext
+    from pyspark import TaskContext
 
-        ctx = TaskContext.get()
-        cpus = ctx.cpus() if ctx is not None else None
-    except (ImportError, AttributeError):
-        cpus = None
+    ctx = TaskContext.get()
+    cpus = ctx.cpus() if ctx is not None else None
     if not cpus:
         cpus = int(os.environ.get("OMP_NUM_THREADS") or 1)
     return {**options, "threads": int(cpus)}
@@ -103,7 +97,7 @@ class SparkTables:
 
     def tables(self) -> dict[str, Any]:
         """``{name: DataFrame}`` in ``presslens.TABLES`` order."""
-        return {t: getattr(self, t) for t in SPARK_TABLES}
+        return {t: getattr(self, t) for t in TABLES}
 
     def unpersist(self) -> None:
         for df in self._cached:
@@ -154,11 +148,12 @@ class SparkTables:
             .select("doc_id", "source", "error")
             .collect()
         ]
+        n = dict(rows)
         counts = {
-            "documents": dict(rows)["documents"],
+            "documents": n["documents"],
             "failed_documents": len(errors),
-            "sentences": dict(rows)["sentences"],
-            "entities": dict(rows)["entities"],
+            "sentences": n["sentences"],
+            "entities": n["entities"],
         }
         write_s = time.perf_counter() - start
         timings = {k: 0.0 for k in ("ingest", "clean", "segment", "infer", "link")}
@@ -236,6 +231,7 @@ def analyze(
 
     The model pass runs now, once, and is kept (``persist``); the tables are Spark
     DataFrames derived from it."""
+    import polars as pl
     from pyspark import StorageLevel
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
@@ -279,8 +275,6 @@ def analyze(
     # Corpus-level linking: distinct names to the driver, the mapping broadcast back.
     keys = ["_ent_label", "_name", "_from_table", "text"]
     distinct = mentions.groupBy(*keys).count()
-    import polars as pl
-
     linked = _batch.link_distinct(pl.from_arrow(distinct.toArrow()))
     links = df.sparkSession.createDataFrame(
         _batch.plain_strings(linked.select(*keys, "entity", "alias_source").to_arrow())
