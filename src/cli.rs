@@ -12,7 +12,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 
 use crate::error::{Error, Result};
-use crate::infer::{DeviceChoice, InferOptions};
+use crate::infer::{DeviceChoice, InferOptions, Precision};
 use crate::ingest::{Corpus, Format, InputSpec, RawDoc};
 use crate::manifest::Timings;
 use crate::options::{parse_model, CleanOptions, PipelineOptions};
@@ -68,15 +68,19 @@ pub struct CommonArgs {
     /// Compute device.
     #[arg(long, value_enum, default_value_t = DeviceChoice::Cpu)]
     device: DeviceChoice,
-    /// Sentence windows per encoder batch.
-    #[arg(long, default_value_t = InferOptions::default().batch_size)]
-    batch_size: usize,
+    /// Sentence windows per encoder batch (default: 8 on CPU, 32 on CUDA).
+    #[arg(long)]
+    batch_size: Option<usize>,
     /// Longest encoder window in tokens; longer sentences are split into overlapping windows.
     #[arg(long, default_value_t = InferOptions::default().max_window)]
     max_window: usize,
-    /// libtorch threads (default: all cores).
+    /// CPU threads: cleaning, splitting and encoder streams, one libtorch thread each
+    /// (default: all cores).
     #[arg(long)]
     threads: Option<usize>,
+    /// Encoder arithmetic: int8 (CPU), fp32, or auto (int8 on CPU, fp32 on CUDA).
+    #[arg(long, value_enum, default_value_t = Precision::Auto)]
+    precision: Precision,
     /// Run the two heads of a multi-task model in separate encoder passes (to measure the gain
     /// of sharing the encoder).
     #[arg(long, hide = true)]
@@ -186,6 +190,7 @@ impl CommonArgs {
                 batch_size: self.batch_size,
                 max_window: self.max_window,
                 threads: self.threads,
+                precision: self.precision,
                 share_encoder: !self.no_shared_encoder,
             },
             abbreviations: self.abbreviations.clone(),
@@ -374,6 +379,31 @@ fn bench(a: BenchArgs) -> Result<i32> {
             reason: "no readable documents to benchmark".into(),
         });
     }
+    // On CPU without an explicit --precision: both, side by side, fp32 first.
+    let precisions = match (a.common.precision, opts.infer.device.resolve()?) {
+        (Precision::Auto, tch::Device::Cpu) => vec![Precision::Fp32, Precision::Int8],
+        (p, _) => vec![p],
+    };
+    let mut end2end = Vec::new();
+    for precision in precisions {
+        let mut opts = opts.clone();
+        opts.infer.precision = precision;
+        end2end.push((precision, bench_one(&base, &a, opts)?));
+    }
+    if let [(p0, r0), (p1, r1)] = end2end.as_slice() {
+        println!(
+            "{} / {}: {:.2}x end to end",
+            p1.name(),
+            p0.name(),
+            r1 / r0.max(1e-9)
+        );
+    }
+    Ok(EXIT_OK)
+}
+
+/// One benchmark pass; prints its figures and returns the end-to-end sentences per second.
+fn bench_one(base: &[RawDoc], a: &BenchArgs, opts: PipelineOptions) -> Result<f64> {
+    let precision = opts.infer.precision;
     let t = Instant::now();
     let pipeline = Pipeline::new(opts)?;
     let load_s = t.elapsed().as_secs_f64();
@@ -381,7 +411,7 @@ fn bench(a: BenchArgs) -> Result<i32> {
     let per_copy = {
         let mut tm = Timings::default();
         pipeline
-            .process(base.clone(), &mut tm)
+            .process(base.to_vec(), &mut tm)
             .sent
             .doc_id
             .len()
@@ -390,7 +420,7 @@ fn bench(a: BenchArgs) -> Result<i32> {
     let copies = a.min_sentences.div_ceil(per_copy).max(1);
     let mut docs = Vec::with_capacity(base.len() * copies);
     for c in 0..copies {
-        for d in &base {
+        for d in base {
             let mut d = d.clone();
             d.doc_id = format!("{}#{c}", d.doc_id);
             docs.push(d);
@@ -403,25 +433,25 @@ fn bench(a: BenchArgs) -> Result<i32> {
     let (tables, manifest) = pipeline.analyze(corpus, &|| false)?;
     let tm = manifest.timings;
     let n = tables.height("sentences");
-    let threads = a.common.threads.map_or_else(
-        || format!("{} (libtorch default)", tch::get_num_threads()),
-        |t| t.to_string(),
-    );
     println!(
-        "presslens bench: {n_docs} documents ({copies} copies of {}), {n} sentences, {} entities",
+        "presslens bench, precision {}: {n_docs} documents ({copies} copies of {}), {n} sentences, {} entities",
+        precision.name(),
         base.len(),
         tables.height("entities")
     );
     println!(
-        "models loaded in {load_s:.2}s; batch size {}, window {}, threads {threads}, shared encoder {}",
-        a.common.batch_size, a.common.max_window, !a.common.no_shared_encoder
+        "models loaded in {load_s:.2}s; batch size {}, window {}, encoder streams {}, shared encoder {}",
+        pipeline.batch_size(),
+        a.common.max_window,
+        pipeline.streams(),
+        !a.common.no_shared_encoder
     );
     println!("  clean     {}", rate(n, tm.clean));
     println!("  segment   {}", rate(n, tm.segment));
     println!("  infer     {}", rate(n, tm.infer));
     println!("  link      {}", rate(n, tm.link));
     println!("  end2end   {}", rate(n, tm.total));
-    Ok(EXIT_OK)
+    Ok(n as f64 / tm.total.max(1e-9))
 }
 
 #[cfg(test)]

@@ -203,7 +203,7 @@ mod tests {
     fn json_options_take_defaults_and_name_bad_values() {
         let o: PipelineOptions =
             from_json(r#"{"batch_size": 8, "threads": null, "ner_model": "none"}"#).expect("ok");
-        assert_eq!(o.infer.batch_size, 8);
+        assert_eq!(o.infer.batch_size, Some(8));
         assert_eq!(o.infer.ner_model, None);
         assert_eq!(o.infer.sentiment_model, Some(ModelSpec::Default));
         assert_eq!(o.chunk_size, PipelineOptions::default().chunk_size);

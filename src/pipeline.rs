@@ -188,6 +188,16 @@ impl Pipeline {
         })
     }
 
+    /// Encoder streams: batches encoded at once.
+    pub fn streams(&self) -> usize {
+        self.analyzer.streams()
+    }
+
+    /// Windows per encoder batch.
+    pub fn batch_size(&self) -> usize {
+        self.analyzer.batch_size()
+    }
+
     fn prepare(&self, mut raw: RawDoc) -> Prepared {
         let cap = self.opts.max_document_chars;
         if raw.error.is_none() && raw.text.len() > cap && raw.text.chars().count() > cap {

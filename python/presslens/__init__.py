@@ -114,6 +114,7 @@ def analyze(
     batch_size: int | None = None,
     max_window: int | None = None,
     threads: int | None = None,
+    precision: str | None = None,
     share_encoder: bool | None = None,
     chunk_size: int | None = None,
     drop_patterns: str | Sequence[str] | None = None,
@@ -129,7 +130,9 @@ def analyze(
     The options are those of ``presslens run`` (see ``presslens run --help``); ``None``
     keeps the default (:func:`default_options`). ``sentiment_model`` / ``ner_model``:
     ``"default"`` for the embedded model, a local folder in Hugging Face layout, a hub id
-    (``"org/name"``, needs a network once), or ``"none"`` to skip the task. ``aliases``: an
+    (``"org/name"``, needs a network once), or ``"none"`` to skip the task. ``precision``:
+    ``"int8"``, ``"fp32"`` or ``"auto"`` (the default: int8 on CPU, fp32 on CUDA).
+    ``threads``: CPU threads (default all cores), each running one encoder stream. ``aliases``: an
     alias table (CSV ``alias,canonical[,label]`` or TOML ``[aliases]``) for entity linking.
     Ctrl-C stops at the next chunk and raises :class:`KeyboardInterrupt`.
     """
@@ -163,6 +166,7 @@ def run(
     batch_size: int | None = None,
     max_window: int | None = None,
     threads: int | None = None,
+    precision: str | None = None,
     share_encoder: bool | None = None,
     chunk_size: int | None = None,
     drop_patterns: str | Sequence[str] | None = None,
@@ -207,6 +211,7 @@ def predict(
     batch_size: int | None = None,
     max_window: int | None = None,
     threads: int | None = None,
+    precision: str | None = None,
     share_encoder: bool | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Sentiment and entities of sentences taken as they are (no cleaning, no splitting).

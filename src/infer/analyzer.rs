@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::model::{load_cached, LoadedModel, SharedModel, Task};
+use tch::Device;
+
+use super::model::{load_cached, SharedModel, Task};
 use super::{InferOptions, ModelInfo, ModelSpec, SentenceOutput};
 use crate::error::{Error, Result};
 
@@ -15,33 +17,42 @@ pub struct Analyzer {
     sentiment: Option<SharedModel>,
     ner: Option<SharedModel>,
     batch_size: usize,
+    /// Encoder streams (batches encoded at once), each with one libtorch thread on CPU.
+    streams: usize,
+    device: Device,
 }
 
 impl std::fmt::Debug for Analyzer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Analyzer")
             .field("batch_size", &self.batch_size)
+            .field("streams", &self.streams)
             .finish()
     }
 }
 
-fn lock(m: &SharedModel) -> Result<std::sync::MutexGuard<'_, LoadedModel>> {
-    m.lock()
-        .map_err(|_| Error::Inference("model lock poisoned".into()))
+/// CPU threads when the user sets none: the machine's cores.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 impl Analyzer {
     /// Load (or reuse) the models named by `opts`.
     pub fn new(opts: &InferOptions) -> Result<Self> {
         opts.validate()?;
-        if let Some(n) = opts.threads {
-            tch::set_num_threads(n as i32);
-        }
         let device = opts.device.resolve()?;
+        // On CPU, independent batches in parallel (one single-threaded stream per core) beat
+        // one batch at a time spread over the cores by libtorch's OpenMP threads: no
+        // barriers, and no spinning threads fighting another process for the cores.
+        let streams = if device == Device::Cpu {
+            opts.threads.unwrap_or_else(default_threads)
+        } else {
+            1
+        };
         let load = |spec: &Option<ModelSpec>, task: Task| -> Result<Option<SharedModel>> {
             let Some(spec) = spec else { return Ok(None) };
-            let m = load_cached(spec, device, opts.max_window)?;
-            if !lock(&m)?.has(task) {
+            let m = load_cached(spec, device, opts.max_window, opts.precision, streams)?;
+            if !m.has(task) {
                 let what = if task == Task::Sentiment {
                     "sentiment (sequence classification)"
                 } else {
@@ -54,8 +65,10 @@ impl Analyzer {
         Ok(Analyzer {
             sentiment: load(&opts.sentiment_model, Task::Sentiment)?,
             ner: load(&opts.ner_model, Task::Ner)?,
-            batch_size: opts.batch_size,
+            batch_size: opts.batch_size_on(device),
             share_encoder: opts.share_encoder,
+            streams,
+            device,
         })
     }
 
@@ -63,23 +76,51 @@ impl Analyzer {
     pub fn models(&self) -> Result<HashMap<String, ModelInfo>> {
         let mut out = HashMap::new();
         if let Some(m) = &self.sentiment {
-            out.insert("sentiment".to_string(), lock(m)?.info());
+            out.insert("sentiment".to_string(), m.info());
         }
         if let Some(m) = &self.ner {
-            out.insert("ner".to_string(), lock(m)?.info());
+            out.insert("ner".to_string(), m.info());
         }
         Ok(out)
     }
 
+    /// Encoder streams: batches encoded at once.
+    pub fn streams(&self) -> usize {
+        self.streams
+    }
+
+    /// Windows per encoder batch.
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
+
     /// Infer sentiment and entities for each sentence.
     pub fn analyze(&self, sentences: &[&str]) -> Result<Vec<SentenceOutput>> {
-        let mut out = vec![SentenceOutput::default(); sentences.len()];
+        let out = vec![SentenceOutput::default(); sentences.len()];
         if sentences.is_empty() {
             return Ok(out);
         }
+        if self.device != Device::Cpu {
+            return self.analyze_into(sentences, out);
+        }
+        // Each stream runs libtorch single-threaded; the caller's setting comes back after
+        // (it is process-wide, and may be a notebook's own torch work).
+        let caller = tch::get_num_threads();
+        rayon::broadcast(|_| tch::set_num_threads(1));
+        tch::set_num_threads(1);
+        let res = self.analyze_into(sentences, out);
+        tch::set_num_threads(caller);
+        res
+    }
+
+    fn analyze_into(
+        &self,
+        sentences: &[&str],
+        mut out: Vec<SentenceOutput>,
+    ) -> Result<Vec<SentenceOutput>> {
         match (&self.sentiment, &self.ner) {
             (Some(s), Some(n)) if self.share_encoder && Arc::ptr_eq(s, n) => {
-                lock(s)?.run(
+                s.run(
                     sentences,
                     &[Task::Sentiment, Task::Ner],
                     self.batch_size,
@@ -88,10 +129,10 @@ impl Analyzer {
             }
             (s, n) => {
                 if let Some(s) = s {
-                    lock(s)?.run(sentences, &[Task::Sentiment], self.batch_size, &mut out)?;
+                    s.run(sentences, &[Task::Sentiment], self.batch_size, &mut out)?;
                 }
                 if let Some(n) = n {
-                    lock(n)?.run(sentences, &[Task::Ner], self.batch_size, &mut out)?;
+                    n.run(sentences, &[Task::Ner], self.batch_size, &mut out)?;
                 }
             }
         }
@@ -111,7 +152,7 @@ mod tests {
             sentiment_model: Some(spec.clone()),
             ner_model: Some(spec),
             max_window: 16,
-            batch_size: 2,
+            batch_size: Some(2),
             ..Default::default()
         };
         let a = Analyzer::new(&opts).expect("load");
@@ -143,7 +184,7 @@ mod tests {
             sentiment_model: Some(spec.clone()),
             ner_model: Some(spec.clone()),
             max_window: 16,
-            batch_size: 2,
+            batch_size: Some(2),
             ..Default::default()
         };
         let a = Analyzer::new(&opts).expect("load");
@@ -181,12 +222,66 @@ mod tests {
 }
 
 #[cfg(test)]
+mod stream_tests {
+    use super::*;
+    use crate::infer::tests::tiny;
+    use crate::infer::Precision;
+
+    fn outputs(spec: &ModelSpec, precision: Precision, threads: usize) -> Vec<SentenceOutput> {
+        let opts = InferOptions {
+            sentiment_model: Some(spec.clone()),
+            ner_model: Some(spec.clone()),
+            batch_size: Some(2),
+            threads: Some(threads),
+            precision,
+            ..Default::default()
+        };
+        let a = Analyzer::new(&opts).expect("load");
+        assert_eq!(a.streams(), threads);
+        let sents: Vec<String> = (0..23)
+            .map(|i| {
+                format!(
+                    "Tokyo said {} things to Moscow and Putin.",
+                    "many ".repeat(i % 7)
+                )
+            })
+            .collect();
+        let refs: Vec<&str> = sents.iter().map(String::as_str).collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| a.analyze(&refs)).expect("analyze")
+    }
+
+    #[test]
+    fn parallel_streams_give_the_single_stream_results() {
+        let (_d, spec) = tiny();
+        for precision in [Precision::Fp32, Precision::Int8] {
+            let one = outputs(&spec, precision, 1);
+            let three = outputs(&spec, precision, 3);
+            assert_eq!(one, three, "{precision:?}");
+            assert!(one.iter().all(|o| o.sentiment.is_some()));
+        }
+    }
+}
+
+#[cfg(test)]
 mod default_model_tests {
     use super::*;
 
     #[test]
-    fn embedded_model_gives_the_expected_labels() {
-        let a = Analyzer::new(&InferOptions::default()).expect("embedded model loads");
+    fn embedded_model_gives_the_expected_labels_in_both_precisions() {
+        for precision in [crate::infer::Precision::Fp32, crate::infer::Precision::Int8] {
+            expected_labels(&InferOptions {
+                precision,
+                ..Default::default()
+            });
+        }
+    }
+
+    fn expected_labels(opts: &InferOptions) {
+        let a = Analyzer::new(opts).expect("embedded model loads");
         let sents = [
             "Vladimir Putin met Fumio Kishida in Tokyo on Monday.",
             "NATO leaders gathered in Brussels.",

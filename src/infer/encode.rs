@@ -2,18 +2,24 @@
 //! batching windows by length, encoding them, and merging the heads' outputs back per
 //! sentence.
 
-use tch::{nn::Module, Device, Kind, Tensor};
+use std::sync::MutexGuard;
+
+use rayon::prelude::*;
+use tch::{Device, Kind, Tensor};
 
 use super::casing::casing_ids;
-use super::model::{LoadedModel, Task};
+use super::model::{LoadedModel, Replica, Task};
 use super::ner::{decode_entities, extend_directional, news_word_ids, trim_entities, TokenProbs};
 use super::sentiment::{polarity_indices, sentiment_from_probs};
 use super::SentenceOutput;
 use crate::error::{Error, Result};
 
-/// The NER head's label probabilities for a batch: `[row, position, label]`, row-major.
-struct NerProbs {
-    probs: Vec<f32>,
+/// The heads' label probabilities for one batch, row-major: sentiment `[row, label]`,
+/// NER `[row, position, label]` with rows `max_len` positions long.
+struct BatchProbs {
+    sentiment: Option<Vec<f32>>,
+    ner: Option<Vec<f32>>,
+    max_len: usize,
 }
 
 /// One sentence's sentiment, summed over its windows: each window's label probabilities
@@ -115,7 +121,8 @@ impl LoadedModel {
             .collect())
     }
 
-    /// Run the encoder once per window and every requested head on it.
+    /// Run the encoder once per window and every requested head on it. Batches are
+    /// encoded in parallel, one per replica (stream) at a time, on the current rayon pool.
     pub(super) fn run(
         &self,
         sentences: &[&str],
@@ -137,12 +144,18 @@ impl LoadedModel {
         // Length-bucketed batches: sort windows by length so each batch pads little.
         let mut order: Vec<usize> = (0..pieces.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(pieces[i].end - pieces[i].start));
+        let batches: Vec<&[usize]> = order.chunks(batch_size.max(1)).collect();
 
-        let n_sent_labels = self
-            .heads
-            .get(&Task::Sentiment)
-            .map_or(0, |h| h.labels.len());
-        let n_ner_labels = self.heads.get(&Task::Ner).map_or(0, |h| h.labels.len());
+        let n_labels = |t: Task| self.labels.get(&t).map_or(0, Vec::len);
+        let (n_sent_labels, n_ner_labels) = (n_labels(Task::Sentiment), n_labels(Task::Ner));
+        let encode =
+            |batch: &&[usize]| self.encode_batch(batch, &pieces, &toks, want_sent, want_ner);
+        let encoded: Vec<BatchProbs> = if self.replicas.len() > 1 && batches.len() > 1 {
+            batches.par_iter().map(encode).collect::<Result<_>>()?
+        } else {
+            batches.iter().map(encode).collect::<Result<_>>()?
+        };
+
         let mut sent_sums = vec![SentimentSum::new(n_sent_labels); sentences.len()];
         // Per sentence and token: the label probabilities of the window where it is most
         // central.
@@ -150,107 +163,31 @@ impl LoadedModel {
             .iter()
             .map(|t| TokenProbs::new(if want_ner { t.ids.len() } else { 0 }, n_ner_labels))
             .collect();
-
-        for batch in order.chunks(batch_size.max(1)) {
-            let max_len = batch
-                .iter()
-                .map(|&i| pieces[i].end - pieces[i].start)
-                .max()
-                .unwrap_or(0)
-                + 2;
-            let b = batch.len();
-            let mut ids = vec![self.pad; b * max_len];
-            let mut mask = vec![0i64; b * max_len];
-            // Token-type ids: the casing classes, or 0 (also for [CLS], [SEP] and padding).
-            let mut types = vec![0i64; b * max_len];
-            for (row, &pi) in batch.iter().enumerate() {
-                let p = pieces[pi];
-                let base = row * max_len;
-                ids[base] = self.cls;
-                for (j, &t) in toks[p.sent].ids[p.start..p.end].iter().enumerate() {
-                    ids[base + 1 + j] = i64::from(t);
-                }
-                if let Some(c) = toks[p.sent].casing.get(p.start..p.end) {
-                    types[base + 1..base + 1 + c.len()].copy_from_slice(c);
-                }
-                let len = p.end - p.start;
-                ids[base + 1 + len] = self.sep;
-                mask[base..base + len + 2].iter_mut().for_each(|m| *m = 1);
-            }
-            let shape = [b as i64, max_len as i64];
-            let ids_t = Tensor::from_slice(&ids).view(shape).to_device(self.device);
-            let mask_t = Tensor::from_slice(&mask).view(shape).to_device(self.device);
-            let type_t = Tensor::from_slice(&types)
-                .view(shape)
-                .to_device(self.device);
-            let (sent_probs, ner_probs) =
-                tch::no_grad(|| -> Result<(Option<Vec<f32>>, Option<NerProbs>)> {
-                    let o = self
-                        .bert
-                        .forward_t(
-                            Some(&ids_t),
-                            Some(&mask_t),
-                            Some(&type_t),
-                            None,
-                            None,
-                            None,
-                            None,
-                            false,
-                        )
-                        .map_err(|e| Error::Inference(e.to_string()))?;
-                    let sent_probs = if want_sent {
-                        let head = &self.heads[&Task::Sentiment];
-                        let pooled = match &o.pooled_output {
-                            Some(p) => p.shallow_clone(),
-                            None => o.hidden_state.select(1, 0),
-                        };
-                        let probs = head.linear.forward(&pooled).softmax(-1, Kind::Float);
-                        Some(to_vec_f32(&probs)?)
-                    } else {
-                        None
-                    };
-                    let ner_probs = if want_ner {
-                        let head = &self.heads[&Task::Ner];
-                        let probs = head
-                            .linear
-                            .forward(&o.hidden_state)
-                            .softmax(-1, Kind::Float);
-                        Some(NerProbs {
-                            probs: to_vec_f32(&probs)?,
-                        })
-                    } else {
-                        None
-                    };
-                    Ok((sent_probs, ner_probs))
-                })?;
+        for (batch, probs) in batches.iter().zip(&encoded) {
             for (row, &pi) in batch.iter().enumerate() {
                 let p = pieces[pi];
                 let len = p.end - p.start;
-                if let Some(probs) = &sent_probs {
+                if let Some(sp) = &probs.sentiment {
                     let sum = &mut sent_sums[p.sent];
                     let w = len as f32;
                     for (k, a) in sum.weighted.iter_mut().enumerate() {
-                        *a += probs[row * n_sent_labels + k] * w;
+                        *a += sp[row * n_sent_labels + k] * w;
                     }
                     sum.weight += w;
                 }
-                if let Some(ner) = &ner_probs {
+                if let Some(ner) = &probs.ner {
                     for j in 0..len {
                         // Prefer the window where the token is most central (most context).
                         let centrality = j.min(len - 1 - j) as i64;
-                        let k = (row * max_len + 1 + j) * n_ner_labels;
-                        tok_probs[p.sent].offer(
-                            p.start + j,
-                            centrality,
-                            &ner.probs[k..k + n_ner_labels],
-                        );
+                        let k = (row * probs.max_len + 1 + j) * n_ner_labels;
+                        tok_probs[p.sent].offer(p.start + j, centrality, &ner[k..k + n_ner_labels]);
                     }
                 }
             }
         }
 
         if want_sent {
-            let labels = &self.heads[&Task::Sentiment].labels;
+            let labels = &self.labels[&Task::Sentiment];
             let (pos, neg) = polarity_indices(labels);
             for (o, sum) in out.iter_mut().zip(&sent_sums) {
                 if let Some(probs) = sum.mean() {
@@ -259,7 +196,7 @@ impl LoadedModel {
             }
         }
         if want_ner {
-            let labels = &self.heads[&Task::Ner].labels;
+            let labels = &self.labels[&Task::Ner];
             for (((o, t), probs), text) in out.iter_mut().zip(&toks).zip(&tok_probs).zip(sentences)
             {
                 o.entities = decode_entities(t, probs, labels, self.ner_decoding);
@@ -268,6 +205,85 @@ impl LoadedModel {
             }
         }
         Ok(())
+    }
+
+    /// The replica this thread encodes with: a free one, else (all busy) the one of this
+    /// rayon thread's index, waited for.
+    fn replica(&self) -> Result<MutexGuard<'_, Replica>> {
+        for r in &self.replicas {
+            if let Ok(g) = r.try_lock() {
+                return Ok(g);
+            }
+        }
+        let i = rayon::current_thread_index().unwrap_or(0) % self.replicas.len();
+        self.replicas[i]
+            .lock()
+            .map_err(|_| Error::Inference("model replica poisoned".into()))
+    }
+
+    /// Encode one batch of windows and run the requested heads.
+    fn encode_batch(
+        &self,
+        batch: &[usize],
+        pieces: &[Piece],
+        toks: &[Tokens],
+        want_sent: bool,
+        want_ner: bool,
+    ) -> Result<BatchProbs> {
+        let max_len = batch
+            .iter()
+            .map(|&i| pieces[i].end - pieces[i].start)
+            .max()
+            .unwrap_or(0)
+            + 2;
+        let b = batch.len();
+        let mut ids = vec![self.pad; b * max_len];
+        let mut mask = vec![0i64; b * max_len];
+        // Token-type ids: the casing classes, or 0 (also for [CLS], [SEP] and padding).
+        let mut types = vec![0i64; b * max_len];
+        for (row, &pi) in batch.iter().enumerate() {
+            let p = pieces[pi];
+            let base = row * max_len;
+            ids[base] = self.cls;
+            for (j, &t) in toks[p.sent].ids[p.start..p.end].iter().enumerate() {
+                ids[base + 1 + j] = i64::from(t);
+            }
+            if let Some(c) = toks[p.sent].casing.get(p.start..p.end) {
+                types[base + 1..base + 1 + c.len()].copy_from_slice(c);
+            }
+            let len = p.end - p.start;
+            ids[base + 1 + len] = self.sep;
+            mask[base..base + len + 2].iter_mut().for_each(|m| *m = 1);
+        }
+        let shape = [b as i64, max_len as i64];
+        let tensor = |v: &[i64]| Tensor::from_slice(v).view(shape).to_device(self.device);
+        let (ids_t, mask_t, type_t) = (tensor(&ids), tensor(&mask), tensor(&types));
+        let replica = self.replica()?;
+        tch::no_grad(|| -> Result<BatchProbs> {
+            let o = replica.encoder.forward(&ids_t, &mask_t, &type_t)?;
+            let probs = |task: Task, x: &Tensor| -> Result<Vec<f32>> {
+                let head = replica
+                    .heads
+                    .get(&task)
+                    .ok_or_else(|| Error::Inference(format!("no {task:?} head")))?;
+                to_vec_f32(&head.forward(x)?.softmax(-1, Kind::Float))
+            };
+            let sentiment = if want_sent {
+                Some(probs(Task::Sentiment, &o.pooled)?)
+            } else {
+                None
+            };
+            let ner = if want_ner {
+                Some(probs(Task::Ner, &o.hidden)?)
+            } else {
+                None
+            };
+            Ok(BatchProbs {
+                sentiment,
+                ner,
+                max_len,
+            })
+        })
     }
 }
 

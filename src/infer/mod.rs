@@ -25,6 +25,7 @@
 mod analyzer;
 mod casing;
 mod encode;
+mod int8;
 mod model;
 mod ner;
 mod options;
@@ -37,7 +38,7 @@ use serde::Serialize;
 
 pub use analyzer::Analyzer;
 pub use model::{load_cached, HeadSpec, LoadedModel, ModelInfo, Task};
-pub use options::{DeviceChoice, InferOptions};
+pub use options::{DeviceChoice, InferOptions, Precision};
 pub use spec::{default_model_dir, ModelSpec, DEFAULT_MODEL_ENV, DEFAULT_MODEL_NAME};
 
 /// Sentiment of one sentence.

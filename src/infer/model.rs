@@ -9,10 +9,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use rust_bert::bert::{BertConfig, BertEmbeddings, BertModel};
 use rust_bert::resources::{LocalResource, RemoteResource, ResourceProvider};
 use serde::{Deserialize, Serialize};
-use tch::{nn, Device};
+use tch::{nn, Device, Tensor};
 use tokenizers::Tokenizer;
 
 use super::casing::{CasingSpec, CASING_CLASSES, CASING_VERSION};
+use super::int8::{BertShape, Encoded, Int8Bert};
+use super::options::Precision;
 use super::spec::{default_model_dir, ModelSpec, DEFAULT_MODEL_ENV};
 use crate::error::{Error, Result};
 
@@ -23,10 +25,75 @@ pub enum Task {
     Ner,
 }
 
+/// A task head's weights: a linear layer on the pooled output (sentiment) or on every
+/// token (NER).
 #[derive(Debug)]
 pub(super) struct Head {
-    pub(super) linear: nn::Linear,
-    pub(super) labels: Vec<String>,
+    weight: Tensor,
+    bias: Tensor,
+}
+
+impl Head {
+    pub(super) fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(x.f_linear(&self.weight, Some(&self.bias))?)
+    }
+
+    fn share(&self) -> Head {
+        Head {
+            weight: self.weight.shallow_clone(),
+            bias: self.bias.shallow_clone(),
+        }
+    }
+}
+
+/// What runs the encoder.
+pub(super) enum Encoder {
+    /// rust-bert's `BertModel` on the weights as loaded (float32 on CPU).
+    Float {
+        _vs: nn::VarStore,
+        bert: BertModel<BertEmbeddings>,
+    },
+    /// The int8 encoder ([`Int8Bert`]).
+    Int8(Int8Bert),
+}
+
+impl Encoder {
+    /// Encode a batch (`[batch, len]` int64 ids, mask and token types).
+    pub(super) fn forward(&self, ids: &Tensor, mask: &Tensor, types: &Tensor) -> Result<Encoded> {
+        match self {
+            Encoder::Float { bert, .. } => {
+                let o = bert
+                    .forward_t(
+                        Some(ids),
+                        Some(mask),
+                        Some(types),
+                        None,
+                        None,
+                        None,
+                        None,
+                        false,
+                    )
+                    .map_err(|e| Error::Inference(e.to_string()))?;
+                let pooled = match o.pooled_output {
+                    Some(p) => p,
+                    None => o.hidden_state.f_select(1, 0)?,
+                };
+                Ok(Encoded {
+                    hidden: o.hidden_state,
+                    pooled,
+                })
+            }
+            Encoder::Int8(m) => m.forward(ids, mask, types),
+        }
+    }
+}
+
+/// One encoder with its heads. A model holds one replica per encoder stream; replicas
+/// share their weights' memory (tensors are shallow copies), each is used by one thread
+/// at a time.
+pub(super) struct Replica {
+    pub(super) encoder: Encoder,
+    pub(super) heads: HashMap<Task, Head>,
 }
 
 /// Files of a model, resolved to local paths.
@@ -308,19 +375,46 @@ fn decoding_from_config(cfg: &serde_json::Value, spec: &ModelSpec) -> Result<Ner
     }
 }
 
+/// The shape of a BERT as the int8 encoder reads it (`hidden_act`, `layer_norm_eps` from the
+/// raw config: rust-bert's config type does not keep them as text).
+pub(super) fn bert_shape(
+    cfg: &serde_json::Value,
+    bert_cfg: &BertConfig,
+    with_pooler: bool,
+) -> BertShape {
+    BertShape {
+        prefix: "bert".into(),
+        n_layers: bert_cfg.num_hidden_layers,
+        n_heads: bert_cfg.num_attention_heads,
+        eps: cfg
+            .get("layer_norm_eps")
+            .and_then(|v| v.as_f64())
+            .unwrap_or(1e-12),
+        hidden_act: cfg
+            .get("hidden_act")
+            .and_then(|v| v.as_str())
+            .unwrap_or("gelu")
+            .to_string(),
+        with_pooler,
+    }
+}
+
 /// A loaded encoder with its heads. Use through [`Analyzer`](super::Analyzer).
 pub struct LoadedModel {
     spec: ModelSpec,
     pub(super) tokenizer: Tokenizer,
-    _vs: nn::VarStore,
-    pub(super) bert: BertModel<BertEmbeddings>,
-    pub(super) heads: HashMap<Task, Head>,
+    /// Per task: the head's labels, by id.
+    pub(super) labels: HashMap<Task, Vec<String>>,
+    /// One per encoder stream (see [`Replica`]).
+    pub(super) replicas: Vec<Mutex<Replica>>,
     pub(super) cls: i64,
     pub(super) sep: i64,
     pub(super) pad: i64,
     /// Maximum number of tokens per window, special tokens included.
     pub(super) window: usize,
     pub(super) device: Device,
+    /// The encoder's arithmetic (resolved: int8 or fp32).
+    pub(super) precision: Precision,
     /// Feed casing classes as token-type ids (else zeros).
     pub(super) casing: bool,
     pub(super) ner_decoding: NerDecoding,
@@ -334,13 +428,18 @@ pub struct ModelInfo {
     pub labels: HashMap<String, Vec<String>>,
     pub window: usize,
     pub device: String,
+    /// `int8` or `fp32` (empty in manifests written before precisions existed).
+    #[serde(default)]
+    pub precision: String,
 }
 
 impl std::fmt::Debug for LoadedModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LoadedModel")
             .field("spec", &self.spec)
-            .field("tasks", &self.heads.keys().collect::<Vec<_>>())
+            .field("tasks", &self.labels.keys().collect::<Vec<_>>())
+            .field("precision", &self.precision)
+            .field("streams", &self.replicas.len())
             .field("window", &self.window)
             .field("device", &self.device)
             .field("casing", &self.casing)
@@ -350,8 +449,16 @@ impl std::fmt::Debug for LoadedModel {
 }
 
 impl LoadedModel {
-    /// Load a model from its spec onto `device`, with the window capped at `max_window`.
-    pub fn load(spec: &ModelSpec, device: Device, max_window: usize) -> Result<Self> {
+    /// Load a model from its spec onto `device`, with the window capped at `max_window`,
+    /// the encoder in `precision` (`auto` resolved for the device) and `streams` replicas.
+    pub fn load(
+        spec: &ModelSpec,
+        device: Device,
+        max_window: usize,
+        precision: Precision,
+        streams: usize,
+    ) -> Result<Self> {
+        let precision = precision.resolve(device)?;
         let files = locate_files(spec)?;
         let text = std::fs::read_to_string(&files.config)
             .map_err(|e| Error::io("cannot read", &files.config, e))?;
@@ -379,14 +486,17 @@ impl LoadedModel {
         let casing = casing_from_config(&cfg, bert_cfg.type_vocab_size, spec)?;
         let ner_decoding = decoding_from_config(&cfg, spec)?;
 
-        let mut vs = nn::VarStore::new(device);
-        let root = vs.root();
-        let bert = BertModel::<BertEmbeddings>::new_with_optional_pooler(
-            &root / "bert",
-            &bert_cfg,
-            needs_pooler,
-        );
-        let mut heads = HashMap::new();
+        let new_bert = |vs: &nn::VarStore| {
+            BertModel::<BertEmbeddings>::new_with_optional_pooler(
+                vs.root() / "bert",
+                &bert_cfg,
+                needs_pooler,
+            )
+        };
+        let vs = nn::VarStore::new(device);
+        let bert = new_bert(&vs);
+        let mut labels = HashMap::new();
+        let mut head_vars = HashMap::new();
         for (task, h) in head_specs {
             if !matches!(h.kind.as_str(), "sequence" | "token") {
                 return Err(Error::model(
@@ -400,19 +510,21 @@ impl LoadedModel {
                     format!("head for {task:?} has kind '{}'", h.kind),
                 ));
             }
-            let labels = labels_from(&h.id2label, spec)?;
-            let mut p = root.clone();
+            let task_labels = labels_from(&h.id2label, spec)?;
+            let mut p = vs.root();
             for part in h.weights.split('.') {
                 p = &p / part;
             }
-            let linear = nn::linear(
+            nn::linear(
                 &p,
                 bert_cfg.hidden_size,
-                labels.len() as i64,
+                task_labels.len() as i64,
                 Default::default(),
             );
-            heads.insert(task, Head { linear, labels });
+            labels.insert(task, task_labels);
+            head_vars.insert(task, h.weights);
         }
+        let mut vs = vs;
         vs.load(&files.weights).map_err(|e| {
             Error::model(
                 spec,
@@ -424,6 +536,70 @@ impl LoadedModel {
         })?;
         // Weights may be stored in float16 to keep the package small; compute in float32.
         vs.float();
+        let vars = vs.variables();
+        let var = |name: &str| {
+            vars.get(name)
+                .map(Tensor::shallow_clone)
+                .ok_or_else(|| Error::model(spec, format!("no weight {name}")))
+        };
+        let mut heads = HashMap::new();
+        for (task, prefix) in &head_vars {
+            heads.insert(
+                *task,
+                Head {
+                    weight: var(&format!("{prefix}.weight"))?,
+                    bias: var(&format!("{prefix}.bias"))?,
+                },
+            );
+        }
+        let share_heads = |heads: &HashMap<Task, Head>| {
+            heads
+                .iter()
+                .map(|(t, h)| (*t, h.share()))
+                .collect::<HashMap<_, _>>()
+        };
+
+        let streams = streams.max(1);
+        let mut replicas = Vec::with_capacity(streams);
+        if precision == Precision::Int8 {
+            let int8 = Int8Bert::from_weights(&vars, &bert_shape(&cfg, &bert_cfg, needs_pooler))
+                .map_err(|e| Error::model(spec, format!("{e}; run it with precision fp32")))?;
+            for _ in 1..streams {
+                replicas.push(Replica {
+                    encoder: Encoder::Int8(int8.share()),
+                    heads: share_heads(&heads),
+                });
+            }
+            replicas.push(Replica {
+                encoder: Encoder::Int8(int8),
+                heads,
+            });
+            // The float encoder's weights are no longer needed: `vs` and `bert` drop here.
+            drop(bert);
+        } else {
+            for _ in 1..streams {
+                // A fresh encoder whose variables then point at the loaded weights' memory.
+                let replica_vs = nn::VarStore::new(device);
+                let replica_bert = new_bert(&replica_vs);
+                for (name, mut t) in replica_vs.variables() {
+                    let src = vars.get(&name).ok_or_else(|| {
+                        Error::model(spec, format!("replica variable {name} not in the model"))
+                    })?;
+                    tch::no_grad(|| t.f_set_data(src))?;
+                }
+                replicas.push(Replica {
+                    encoder: Encoder::Float {
+                        _vs: replica_vs,
+                        bert: replica_bert,
+                    },
+                    heads: share_heads(&heads),
+                });
+            }
+            replicas.push(Replica {
+                encoder: Encoder::Float { _vs: vs, bert },
+                heads,
+            });
+        }
 
         let tokenizer = load_tokenizer(&files, &cfg, spec)?;
         let id = |t: &str| {
@@ -437,14 +613,14 @@ impl LoadedModel {
         Ok(LoadedModel {
             spec: spec.clone(),
             tokenizer,
-            _vs: vs,
-            bert,
-            heads,
+            labels,
+            replicas: replicas.into_iter().map(Mutex::new).collect(),
             cls,
             sep,
             pad,
             window,
             device,
+            precision,
             casing,
             ner_decoding,
         })
@@ -452,13 +628,13 @@ impl LoadedModel {
 
     /// Does this model have a head for `task`?
     pub fn has(&self, task: Task) -> bool {
-        self.heads.contains_key(&task)
+        self.labels.contains_key(&task)
     }
 
     /// Description for the manifest.
     pub fn info(&self) -> ModelInfo {
         let mut tasks: Vec<String> = self
-            .heads
+            .labels
             .keys()
             .map(|t| format!("{t:?}").to_lowercase())
             .collect();
@@ -466,20 +642,21 @@ impl LoadedModel {
         ModelInfo {
             source: self.spec.describe(),
             labels: self
-                .heads
+                .labels
                 .iter()
-                .map(|(t, h)| (format!("{t:?}").to_lowercase(), h.labels.clone()))
+                .map(|(t, l)| (format!("{t:?}").to_lowercase(), l.clone()))
                 .collect(),
             tasks,
             window: self.window,
             device: format!("{:?}", self.device),
+            precision: self.precision.name().to_string(),
         }
     }
 }
 
-pub(super) type SharedModel = Arc<Mutex<LoadedModel>>;
-/// Cache key: model, device (debug form) and window length.
-type CacheKey = (ModelSpec, String, usize);
+pub(super) type SharedModel = Arc<LoadedModel>;
+/// Cache key: model, device (debug form), window length, precision and streams.
+type CacheKey = (ModelSpec, String, usize, Precision, usize);
 type ModelCache = Mutex<HashMap<CacheKey, SharedModel>>;
 
 fn cache() -> &'static ModelCache {
@@ -487,16 +664,32 @@ fn cache() -> &'static ModelCache {
     CACHE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-/// Load a model once per process (per spec, device and window) and share it.
-pub fn load_cached(spec: &ModelSpec, device: Device, max_window: usize) -> Result<SharedModel> {
-    let key = (spec.clone(), format!("{device:?}"), max_window);
+/// Load a model once per process (per spec, device, window, precision and number of
+/// streams) and share it.
+pub fn load_cached(
+    spec: &ModelSpec,
+    device: Device,
+    max_window: usize,
+    precision: Precision,
+    streams: usize,
+) -> Result<SharedModel> {
+    let precision = precision.resolve(device)?;
+    let key = (
+        spec.clone(),
+        format!("{device:?}"),
+        max_window,
+        precision,
+        streams,
+    );
     let mut c = cache()
         .lock()
         .map_err(|_| Error::Inference("model cache poisoned".into()))?;
     if let Some(m) = c.get(&key) {
         return Ok(m.clone());
     }
-    let m = Arc::new(Mutex::new(LoadedModel::load(spec, device, max_window)?));
+    let m = Arc::new(LoadedModel::load(
+        spec, device, max_window, precision, streams,
+    )?);
     c.insert(key, m.clone());
     Ok(m)
 }
@@ -506,11 +699,14 @@ mod tests {
     use super::*;
     use crate::infer::tests::tiny;
 
+    fn load_fp32(spec: &ModelSpec) -> Result<LoadedModel> {
+        LoadedModel::load(spec, Device::Cpu, 64, Precision::Fp32, 1)
+    }
+
     #[test]
     fn missing_head_and_bad_folder_are_clear_errors() {
         let d = tempfile::tempdir().expect("tmp");
-        let err = LoadedModel::load(&ModelSpec::Local(d.path().to_path_buf()), Device::Cpu, 64)
-            .expect_err("empty dir");
+        let err = load_fp32(&ModelSpec::Local(d.path().to_path_buf())).expect_err("empty dir");
         assert!(err.to_string().contains("config.json not found"), "{err}");
         let (_d, spec) = tiny();
         let dir = match &spec {
@@ -518,7 +714,7 @@ mod tests {
             _ => unreachable!(),
         };
         std::fs::remove_file(dir.join("model.safetensors")).expect("rm");
-        let err = LoadedModel::load(&spec, Device::Cpu, 64).expect_err("no weights");
+        let err = load_fp32(&spec).expect_err("no weights");
         assert!(err.to_string().contains("no weights found"), "{err}");
     }
 
@@ -531,7 +727,7 @@ mod tests {
     fn config_says_whether_a_model_takes_casing_classes() {
         // A plain BERT (two token types, no presslens_casing): no casing, Viterbi decoding.
         let (_d, spec) = tiny();
-        let m = LoadedModel::load(&spec, Device::Cpu, 64).expect("plain model loads");
+        let m = load_fp32(&spec).expect("plain model loads");
         assert!(!m.casing);
         assert_eq!(m.ner_decoding, NerDecoding::Viterbi);
 
@@ -540,7 +736,7 @@ mod tests {
         let spec = ModelSpec::Local(d.path().to_path_buf());
         let cfg = config_of(d.path());
         assert_eq!(cfg["type_vocab_size"], 5);
-        let m = LoadedModel::load(&spec, Device::Cpu, 64).expect("casing model loads");
+        let m = load_fp32(&spec).expect("casing model loads");
         assert!(m.casing);
         drop(m);
 
@@ -550,17 +746,17 @@ mod tests {
         let mut bad = cfg.clone();
         bad["presslens_casing"]["version"] = 2.into();
         write(&bad);
-        let err = LoadedModel::load(&spec, Device::Cpu, 64).expect_err("unknown version");
+        let err = load_fp32(&spec).expect_err("unknown version");
         assert!(err.to_string().contains("not supported"), "{err}");
         let mut bad = cfg.clone();
         bad["presslens_ner_decoding"] = "greedy".into();
         write(&bad);
-        let err = LoadedModel::load(&spec, Device::Cpu, 64).expect_err("unknown decoding");
+        let err = load_fp32(&spec).expect_err("unknown decoding");
         assert!(err.to_string().contains("'viterbi' or 'argmax'"), "{err}");
         let mut argmax = cfg.clone();
         argmax["presslens_ner_decoding"] = "argmax".into();
         write(&argmax);
-        let m = LoadedModel::load(&spec, Device::Cpu, 64).expect("argmax");
+        let m = load_fp32(&spec).expect("argmax");
         assert_eq!(m.ner_decoding, NerDecoding::Argmax);
     }
 }

@@ -221,6 +221,25 @@ def test_every_cli_option_works_from_python(tiny_model, tmp_path):
     assert res.manifest["options"]["share_encoder"] is False
 
 
+def test_precision_int8_by_default_on_cpu_fp32_on_request(tiny_model):
+    text = "Tokyo condemned Moscow. The envoy met Putin in Tokyo about the islands."
+    kw = {"sentiment_model": tiny_model, "ner_model": tiny_model}
+    default = presslens.analyze(text, **kw)
+    fp32 = presslens.analyze(text, precision="fp32", **kw)
+    int8 = presslens.analyze(text, precision="int8", threads=1, **kw)
+    assert {m["precision"] for m in default.manifest["models"].values()} == {"int8"}
+    assert {m["precision"] for m in fp32.manifest["models"].values()} == {"fp32"}
+    assert fp32.manifest["options"]["precision"] == "fp32"
+    # int8 approximates fp32: same sentences, polarities close but not identical.
+    a, b = default.sentences["polarity"].to_list(), fp32.sentences["polarity"].to_list()
+    assert len(a) == len(b) == 2
+    assert all(abs(x - y) < 0.05 for x, y in zip(a, b)) and a != b
+    # One stream or several: the same numbers.
+    assert int8.sentences["polarity"].to_list() == a
+    with pytest.raises(presslens.OptionError, match="precision"):
+        presslens.analyze(text, precision="int4", **kw)
+
+
 def test_output_problems_are_output_errors(tiny_model, tmp_path):
     (tmp_path / "in.txt").write_text("Tokyo spoke.")
     blocker = tmp_path / "file"

@@ -174,7 +174,8 @@ def small_corpus(folder, n, start=0):
 def test_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run(tmp_path, tiny_model):
     import random
 
-    corpus = small_corpus(tmp_path / "corpus", 300)
+    # Large enough that the run outlasts the kills (~1 s apart) on a fast machine.
+    corpus = small_corpus(tmp_path / "corpus", 900)
     models = ["--sentiment-model", tiny_model, "--ner-model", tiny_model]
     ref = tmp_path / "ref"
     r = subprocess.run([sys.executable, "-m", "presslens", "run", str(corpus), "-o", str(ref),

@@ -334,6 +334,37 @@ def save_model(
         (out / "training_args.json").write_text(json.dumps(extra, indent=2) + "\n")
 
 
+def load_model(model_dir: str | Path) -> MultiTaskBert:
+    """A folder written by :func:`save_model` (the embedded model, a ``presslens train``
+    output) as a float32 :class:`MultiTaskBert` in eval mode: the inverse of
+    :func:`save_model`."""
+    from safetensors.torch import load_file
+    from transformers import BertConfig, BertModel
+
+    model_dir = Path(model_dir)
+    cfg = json.loads((model_dir / "config.json").read_text())
+    heads = cfg.get("presslens_heads")
+    if not heads:
+        raise ValueError(f"{model_dir}: config.json has no presslens_heads (not a presslens model)")
+
+    def labels(task: str) -> list[str] | None:
+        if task not in heads:
+            return None
+        id2label = heads[task]["id2label"]
+        return [id2label[str(i)] for i in range(len(id2label))]
+
+    bert = BertModel(BertConfig(**cfg), add_pooling_layer=True)
+    if cfg.get("presslens_casing"):
+        bert.config.presslens_casing = cfg["presslens_casing"]
+    model = MultiTaskBert(bert, labels("sentiment"), labels("ner"))
+    state = {k: v.float() for k, v in load_file(str(model_dir / "model.safetensors")).items()}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not k.endswith("position_ids")]
+    if missing or unexpected:
+        raise ValueError(f"{model_dir}: weights do not match config.json: missing {missing}, unexpected {unexpected}")
+    return model.eval()
+
+
 # --------------------------------------------------------------------------- data
 
 

@@ -71,12 +71,13 @@ def evaluate(
     device: str = "cpu",
     batch_size: int = 64,
     threads: int | None = None,
+    precision: str = "auto",
 ) -> dict:
     """Evaluate ``model`` (``None`` = the embedded default) on an SST-2-format TSV and/or a
     CoNLL IOB2 file (a folder means its ``test.tsv`` / ``test.txt``). Returns the figures."""
     import presslens
 
-    result: dict = {"model": model or "default"}
+    result: dict = {"model": model or "default", "encoder_precision": precision}
     if sst2 is None and conll is None:
         raise ValueError("give sentiment data (sst2=...) and/or NER data (conll=...)")
     mc.offline_env()
@@ -91,6 +92,7 @@ def evaluate(
             device=device,
             batch_size=batch_size,
             threads=threads,
+            precision=precision,
         )
         secs = time.time() - t
         gold = ["positive" if r[1] == 1 else "negative" for r in rows]
@@ -115,6 +117,7 @@ def evaluate(
             device=device,
             batch_size=batch_size,
             threads=threads,
+            precision=precision,
         )
         secs = time.time() - t
         pred: list[set] = [set() for _ in texts]
@@ -131,7 +134,7 @@ def evaluate(
 
 
 def format_result(result: dict) -> str:
-    lines = [f"model: {result['model']}"]
+    lines = [f"model: {result['model']} (encoder precision {result['encoder_precision']})"]
     if "sst2" in result:
         s = result["sst2"]
         lines.append(
@@ -169,6 +172,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument(
+        "--precision",
+        default="auto",
+        choices=["auto", "int8", "fp32"],
+        help="encoder arithmetic (default auto: int8 on CPU, fp32 on CUDA)",
+    )
     p.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     return p.parse_args(argv)
 
@@ -185,6 +194,7 @@ def main(argv=None) -> int:
             device=args.device,
             batch_size=args.batch_size,
             threads=args.threads,
+            precision=args.precision,
         )
     except (mc.DataError, ValueError, OSError, presslens.PresslensError) as e:
         print(f"presslens evaluate: error: {e}", file=sys.stderr)
