@@ -23,9 +23,8 @@ import time
 from pathlib import Path
 
 import torch
-from torch import nn
-
 from presslens.training.common import load_model
+from torch import nn
 
 
 class FbgemmLinear(nn.Module):

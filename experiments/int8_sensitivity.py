@@ -19,9 +19,8 @@ import time
 from pathlib import Path
 
 import torch
-from torch import nn
-
 from presslens.training import common as mc
+from torch import nn
 
 MODEL = Path(__file__).resolve().parents[1] / "python/presslens/models/news-minilm"
 
@@ -124,7 +123,8 @@ def ner_f1(model, examples, sents) -> float:
 def sst2_predictions(model, examples) -> list[int]:
     preds = [0] * len(examples)
     for idx, b in batches(examples):
-        pred = model(b["input_ids"], b["attention_mask"], "sentiment", b["token_type_ids"]).argmax(-1)
+        logits = model(b["input_ids"], b["attention_mask"], "sentiment", b["token_type_ids"])
+        pred = logits.argmax(-1)
         for r, i in enumerate(idx):
             preds[i] = int(pred[r].item())
     return preds
@@ -166,10 +166,12 @@ def main() -> None:
     ner_ex = mc.encode_conll(tok, sents, 128)
     sst_ex = mc.encode_sst2(tok, mc.read_sst2(args.data / "sst2/dev.tsv"), 128)
     print(f"CoNLL dev {len(sents)} sentences, SST-2 dev {len(sst_ex)} sentences")
-    print(f"{'variant':32s} {'NER F1':>7s} {'SST-2':>7s} {'flips':>6s} {'fp32 share':>10s} {'s':>5s}")
+    print(f"{'variant':32s} {'NER F1':>7s} {'SST-2':>7s} {'flips':>6s} {'fp32 share':>10s}"
+          f" {'s':>5s}")
     reference = sst2_predictions(model, sst_ex)
     ap_only = args.only
-    Int8Linear.per_row, Int8Linear.per_token = args.per_row, args.per_token or bool(args.per_token_only)
+    Int8Linear.per_row = args.per_row
+    Int8Linear.per_token = args.per_token or bool(args.per_token_only)
     if args.per_token_only:
         Int8Linear.per_token_only = re.compile(args.per_token_only)
     print(

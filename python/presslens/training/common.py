@@ -361,7 +361,10 @@ def load_model(model_dir: str | Path) -> MultiTaskBert:
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [k for k in missing if not k.endswith("position_ids")]
     if missing or unexpected:
-        raise ValueError(f"{model_dir}: weights do not match config.json: missing {missing}, unexpected {unexpected}")
+        raise ValueError(
+            f"{model_dir}: weights do not match config.json: missing {missing}, "
+            f"unexpected {unexpected}"
+        )
     return model.eval()
 
 
