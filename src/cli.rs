@@ -13,6 +13,9 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::error::{Error, Result};
 use crate::infer::{DeviceChoice, InferOptions, Precision};
+
+/// The CPU batch size before encoder streams (the "before" pass of `presslens bench`).
+const BATCH_SIZE_BEFORE_STREAMS: usize = 32;
 use crate::ingest::{Corpus, Format, InputSpec, RawDoc};
 use crate::manifest::Timings;
 use crate::options::{parse_model, CleanOptions, PipelineOptions};
@@ -85,6 +88,10 @@ pub struct CommonArgs {
     /// of sharing the encoder).
     #[arg(long, hide = true)]
     no_shared_encoder: bool,
+    /// Encode one batch at a time over libtorch's threads instead of parallel streams (to
+    /// measure the gain of streams).
+    #[arg(long, hide = true)]
+    no_encoder_streams: bool,
     /// Documents per chunk (bounds memory; one Parquet row group per chunk).
     #[arg(long, default_value_t = PipelineOptions::default().chunk_size)]
     chunk_size: usize,
@@ -192,6 +199,7 @@ impl CommonArgs {
                 threads: self.threads,
                 precision: self.precision,
                 share_encoder: !self.no_shared_encoder,
+                encoder_streams: !self.no_encoder_streams,
             },
             abbreviations: self.abbreviations.clone(),
             chunk_size: self.chunk_size,
@@ -379,23 +387,31 @@ fn bench(a: BenchArgs) -> Result<i32> {
             reason: "no readable documents to benchmark".into(),
         });
     }
-    // On CPU without an explicit --precision: both, side by side, fp32 first.
-    let precisions = match (a.common.precision, opts.infer.device.resolve()?) {
-        (Precision::Auto, tch::Device::Cpu) => vec![Precision::Fp32, Precision::Int8],
-        (p, _) => vec![p],
+    // On CPU without an explicit --precision: fp32 as presslens ran before streams (batches
+    // of 32, one at a time over libtorch's threads), fp32 and int8 with streams, side by side.
+    let passes: Vec<(Precision, bool)> = match (a.common.precision, opts.infer.device.resolve()?) {
+        (Precision::Auto, tch::Device::Cpu) if opts.infer.encoder_streams => vec![
+            (Precision::Fp32, false),
+            (Precision::Fp32, true),
+            (Precision::Int8, true),
+        ],
+        (p, _) => vec![(p, opts.infer.encoder_streams)],
     };
     let mut end2end = Vec::new();
-    for precision in precisions {
+    for (precision, streams) in passes {
         let mut opts = opts.clone();
         opts.infer.precision = precision;
-        end2end.push((precision, bench_one(&base, &a, opts)?));
+        opts.infer.encoder_streams = streams;
+        if !streams && opts.infer.batch_size.is_none() {
+            opts.infer.batch_size = Some(BATCH_SIZE_BEFORE_STREAMS);
+        }
+        end2end.push(bench_one(&base, &a, opts)?);
     }
-    if let [(p0, r0), (p1, r1)] = end2end.as_slice() {
+    if let [before, fp32, int8] = end2end.as_slice() {
         println!(
-            "{} / {}: {:.2}x end to end",
-            p1.name(),
-            p0.name(),
-            r1 / r0.max(1e-9)
+            "int8 / fp32: {:.2}x end to end; int8 / fp32 without streams (before): {:.2}x",
+            int8 / fp32.max(1e-9),
+            int8 / before.max(1e-9)
         );
     }
     Ok(EXIT_OK)
@@ -403,7 +419,7 @@ fn bench(a: BenchArgs) -> Result<i32> {
 
 /// One benchmark pass; prints its figures and returns the end-to-end sentences per second.
 fn bench_one(base: &[RawDoc], a: &BenchArgs, opts: PipelineOptions) -> Result<f64> {
-    let precision = opts.infer.precision;
+    let (precision, streams) = (opts.infer.precision, opts.infer.encoder_streams);
     let t = Instant::now();
     let pipeline = Pipeline::new(opts)?;
     let load_s = t.elapsed().as_secs_f64();
@@ -434,16 +450,18 @@ fn bench_one(base: &[RawDoc], a: &BenchArgs, opts: PipelineOptions) -> Result<f6
     let tm = manifest.timings;
     let n = tables.height("sentences");
     println!(
-        "presslens bench, precision {}: {n_docs} documents ({copies} copies of {}), {n} sentences, {} entities",
+        "presslens bench, precision {}{}: {n_docs} documents ({copies} copies of {}), {n} sentences, {} entities",
         precision.name(),
+        if streams { "" } else { ", without streams" },
         base.len(),
         tables.height("entities")
     );
     println!(
-        "models loaded in {load_s:.2}s; batch size {}, window {}, encoder streams {}, shared encoder {}",
+        "models loaded in {load_s:.2}s; batch size {}, window {}, encoder streams {}, libtorch threads per stream {}, shared encoder {}",
         pipeline.batch_size(),
         a.common.max_window,
         pipeline.streams(),
+        if streams { 1 } else { tch::get_num_threads() },
         !a.common.no_shared_encoder
     );
     println!("  clean     {}", rate(n, tm.clean));

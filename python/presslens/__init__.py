@@ -116,6 +116,7 @@ def analyze(
     threads: int | None = None,
     precision: str | None = None,
     share_encoder: bool | None = None,
+    encoder_streams: bool | None = None,
     chunk_size: int | None = None,
     drop_patterns: str | Sequence[str] | None = None,
     clean_rules: PathLike | None = None,
@@ -168,6 +169,7 @@ def run(
     threads: int | None = None,
     precision: str | None = None,
     share_encoder: bool | None = None,
+    encoder_streams: bool | None = None,
     chunk_size: int | None = None,
     drop_patterns: str | Sequence[str] | None = None,
     clean_rules: PathLike | None = None,
@@ -213,6 +215,7 @@ def predict(
     threads: int | None = None,
     precision: str | None = None,
     share_encoder: bool | None = None,
+    encoder_streams: bool | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Sentiment and entities of sentences taken as they are (no cleaning, no splitting).
 

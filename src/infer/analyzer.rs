@@ -19,6 +19,8 @@ pub struct Analyzer {
     batch_size: usize,
     /// Encoder streams (batches encoded at once), each with one libtorch thread on CPU.
     streams: usize,
+    /// libtorch intra-op threads while analysing (`None`: leave libtorch's setting).
+    intra_op_threads: Option<usize>,
     device: Device,
 }
 
@@ -44,10 +46,17 @@ impl Analyzer {
         // On CPU, independent batches in parallel (one single-threaded stream per core) beat
         // one batch at a time spread over the cores by libtorch's OpenMP threads: no
         // barriers, and no spinning threads fighting another process for the cores.
-        let streams = if device == Device::Cpu {
+        let streams = if device == Device::Cpu && opts.encoder_streams {
             opts.threads.unwrap_or_else(default_threads)
         } else {
             1
+        };
+        // Without streams, libtorch's intra-op threads do the parallel work (the caller's
+        // setting, else all cores).
+        let intra_op_threads = if device == Device::Cpu && opts.encoder_streams {
+            Some(1)
+        } else {
+            opts.threads
         };
         let load = |spec: &Option<ModelSpec>, task: Task| -> Result<Option<SharedModel>> {
             let Some(spec) = spec else { return Ok(None) };
@@ -68,6 +77,7 @@ impl Analyzer {
             batch_size: opts.batch_size_on(device),
             share_encoder: opts.share_encoder,
             streams,
+            intra_op_threads,
             device,
         })
     }
@@ -100,14 +110,15 @@ impl Analyzer {
         if sentences.is_empty() {
             return Ok(out);
         }
-        if self.device != Device::Cpu {
+        let Some(n) = self.intra_op_threads else {
             return self.analyze_into(sentences, out);
-        }
-        // Each stream runs libtorch single-threaded; the caller's setting comes back after
-        // (it is process-wide, and may be a notebook's own torch work).
+        };
+        // Each stream runs libtorch single-threaded (`n` = 1; without streams, `n` threads);
+        // the caller's setting comes back after (it is process-wide, and may be a
+        // notebook's own torch work).
         let caller = tch::get_num_threads();
-        rayon::broadcast(|_| tch::set_num_threads(1));
-        tch::set_num_threads(1);
+        rayon::broadcast(|_| tch::set_num_threads(n as i32));
+        tch::set_num_threads(n as i32);
         let res = self.analyze_into(sentences, out);
         tch::set_num_threads(caller);
         res

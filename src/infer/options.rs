@@ -30,6 +30,10 @@ pub struct InferOptions {
     /// When both tasks use the same multi-task model, encode each sentence once for both
     /// heads (on by default; off only to measure the gain).
     pub share_encoder: bool,
+    /// On CPU, encode batches in parallel streams, one per thread, each with one libtorch
+    /// thread (on by default); off: one batch at a time over libtorch's intra-op threads,
+    /// as presslens did before streams (only to measure the gain).
+    pub encoder_streams: bool,
 }
 
 /// Windows per batch on CPU: small batches keep the activations in cache between the
@@ -78,6 +82,7 @@ impl Default for InferOptions {
             threads: None,
             precision: Precision::Auto,
             share_encoder: true,
+            encoder_streams: true,
         }
     }
 }
