@@ -9,7 +9,6 @@ with an unreadable symbol error, so the version is checked first, from the packa
 from __future__ import annotations
 
 import importlib
-import os
 import re
 from importlib import metadata
 from pathlib import Path
@@ -63,26 +62,9 @@ def preload_cuda() -> None:
         ctypes.CDLL(str(cuda), mode=ctypes.RTLD_GLOBAL)
 
 
-SPIN_COUNT = "10000"
-"""OpenMP spin count presslens sets unless the user set one (see :func:`quiet_openmp`)."""
-
-
-def quiet_openmp() -> None:
-    """Make libtorch's OpenMP threads stop spinning sooner when they wait for work.
-
-    GNU OpenMP spins 300,000 times by default before sleeping: alone that saves wake-ups,
-    but two processes on the same cores (two runs, several Spark tasks on one executor) burn
-    each other's time. 10,000 spins keep a single run's speed and let two runs share the
-    cores (``benches/contention.py``). Takes effect when libtorch loads, so only if torch was
-    not imported before presslens; a ``GOMP_SPINCOUNT`` or ``OMP_WAIT_POLICY`` set by the
-    user wins."""
-    if "OMP_WAIT_POLICY" not in os.environ:
-        os.environ.setdefault("GOMP_SPINCOUNT", SPIN_COUNT)
-
-
 def load_extension() -> ModuleType:
-    """Check torch's version, quiet OpenMP, load libtorch_cuda when torch has it, then
-    import ``presslens._presslens``."""
+    """Check torch's version, load libtorch_cuda when torch has it, then import
+    ``presslens._presslens``."""
     pinned = pinned_torch()
     if pinned is not None:
         try:
@@ -90,7 +72,6 @@ def load_extension() -> ModuleType:
         except metadata.PackageNotFoundError:
             found = None
         check_torch_version(pinned, found)
-    quiet_openmp()
     preload_cuda()
     try:
         return importlib.import_module("presslens._presslens")

@@ -46,15 +46,3 @@ def test_import_presslens_does_not_import_torch_when_installed_beside_it():
         assert imported == "False"
 
 
-@pytest.mark.parametrize(
-    ("env", "expected"),
-    [({}, _torch.SPIN_COUNT), ({"GOMP_SPINCOUNT": "5"}, "5"), ({"OMP_WAIT_POLICY": "PASSIVE"}, "")],
-)
-def test_openmp_spin_count_is_set_unless_the_user_chose(env, expected):
-    import os
-
-    base = {k: v for k, v in os.environ.items() if k not in ("GOMP_SPINCOUNT", "OMP_WAIT_POLICY")}
-    code = "import os, presslens; print(os.environ.get('GOMP_SPINCOUNT', ''))"
-    out = subprocess.run([sys.executable, "-c", code], env={**base, **env}, capture_output=True,
-                         text=True, check=True)
-    assert out.stdout.strip() == expected

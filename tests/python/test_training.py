@@ -297,6 +297,29 @@ def test_trained_model_runs_in_presslens(trained, tiny_data):
     assert a.sentences.height == 1
 
 
+def test_saved_model_loads_back_in_pytorch_and_matches_the_rust_path(trained):
+    """load_model inverts save_model; the Rust encoder (fp32, and int8 within tolerance)
+    computes what PyTorch computes on the same weights and casing classes."""
+    import torch
+
+    model = mc.load_model(trained.out)
+    tok = mc.load_tokenizer(trained.out)
+    text = "Vladimir Putin met Fumio Kishida in MOSCOW on Monday."
+    enc = tok(text, return_offsets_mapping=True)
+    ids = torch.tensor([enc["input_ids"]])
+    types = torch.tensor([mc.casing_ids_from_offsets(text, enc["offset_mapping"])])
+    with torch.no_grad():
+        probs = model(ids, torch.ones_like(ids), "sentiment", types).softmax(-1)[0]
+    labels = [label.lower() for label in model.sentiment_labels]
+    want = (probs[labels.index("positive")] - probs[labels.index("negative")]).item()
+    for precision, tol in (("fp32", 1e-4), ("int8", 0.05)):
+        sents, _ = presslens.predict([text], sentiment_model=trained.out, ner_model="none",
+                                     precision=precision)
+        assert abs(sents["polarity"].item() - want) < tol, (precision, sents, want)
+    with pytest.raises(ValueError, match="presslens_heads"):
+        mc.load_model(base_encoder_dir())
+
+
 def test_single_task_model(tiny_data, tmp_path):
     out = tmp_path / "ner-only"
     tr.train(
