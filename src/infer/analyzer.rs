@@ -21,7 +21,6 @@ pub struct Analyzer {
     streams: usize,
     /// libtorch intra-op threads while analysing (`None`: leave libtorch's setting).
     intra_op_threads: Option<usize>,
-    device: Device,
 }
 
 impl std::fmt::Debug for Analyzer {
@@ -78,7 +77,6 @@ impl Analyzer {
             share_encoder: opts.share_encoder,
             streams,
             intra_op_threads,
-            device,
         })
     }
 
@@ -238,17 +236,23 @@ mod stream_tests {
     use crate::infer::tests::tiny;
     use crate::infer::Precision;
 
-    fn outputs(spec: &ModelSpec, precision: Precision, threads: usize) -> Vec<SentenceOutput> {
+    fn outputs(
+        spec: &ModelSpec,
+        precision: Precision,
+        threads: usize,
+        encoder_streams: bool,
+    ) -> Vec<SentenceOutput> {
         let opts = InferOptions {
             sentiment_model: Some(spec.clone()),
             ner_model: Some(spec.clone()),
             batch_size: Some(2),
             threads: Some(threads),
             precision,
+            encoder_streams,
             ..Default::default()
         };
         let a = Analyzer::new(&opts).expect("load");
-        assert_eq!(a.streams(), threads);
+        assert_eq!(a.streams(), if encoder_streams { threads } else { 1 });
         let sents: Vec<String> = (0..23)
             .map(|i| {
                 format!(
@@ -269,10 +273,19 @@ mod stream_tests {
     fn parallel_streams_give_the_single_stream_results() {
         let (_d, spec) = tiny();
         for precision in [Precision::Fp32, Precision::Int8] {
-            let one = outputs(&spec, precision, 1);
-            let three = outputs(&spec, precision, 3);
+            let one = outputs(&spec, precision, 1, true);
+            let three = outputs(&spec, precision, 3, true);
             assert_eq!(one, three, "{precision:?}");
             assert!(one.iter().all(|o| o.sentiment.is_some()));
+            // One batch at a time over libtorch's threads (the way before streams): the
+            // same labels, numbers equal up to the order of float sums.
+            let intra = outputs(&spec, precision, 3, false);
+            for (a, b) in one.iter().zip(&intra) {
+                let (sa, sb) = (a.sentiment.as_ref(), b.sentiment.as_ref());
+                assert_eq!(sa.map(|s| &s.label), sb.map(|s| &s.label));
+                let pa = sa.map_or(0.0, |s| s.polarity);
+                assert!((pa - sb.map_or(0.0, |s| s.polarity)).abs() < 1e-4);
+            }
         }
     }
 }

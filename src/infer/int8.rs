@@ -38,7 +38,7 @@ impl QLinear {
     /// Quantise a float `[out, in]` weight.
     pub(super) fn new(weight: &Tensor, bias: &Tensor) -> Result<Self> {
         silence_deprecation_notes();
-        Self::quantize(weight, bias)
+        Self::quantize(&weight.detach(), &bias.detach())
     }
 
     fn quantize(weight: &Tensor, bias: &Tensor) -> Result<Self> {
@@ -97,7 +97,7 @@ impl QLinear {
             .f_amax([-1].as_slice(), true)?
             .f_clamp_min(f64::from(f32::MIN_POSITIVE))?;
         let scaled = Tensor::f_empty([m + 1, k], (Kind::Float, x.device()))?;
-        x.f_div_out(&scaled.f_narrow(0, 0, m)?, &tokens)?;
+        let _ = x.f_div_out(&scaled.f_narrow(0, 0, m)?, &tokens)?;
         let mut guard = scaled.f_narrow(0, m, 1)?;
         let _ = guard.f_zero_()?;
         let _ = guard.f_narrow(1, 0, 1)?.f_fill_(1.0)?;
@@ -326,8 +326,9 @@ impl Int8Bert {
         })?;
         let get = |name: &str| -> Result<Tensor> {
             let full = format!("{prefix}.{name}");
+            // Detached: inference only, whatever the caller's gradient mode.
             vars.get(&full)
-                .map(|t| t.to_kind(Kind::Float).contiguous())
+                .map(|t| t.detach().to_kind(Kind::Float).contiguous())
                 .ok_or_else(|| Error::Inference(format!("int8 encoder: no weight {full}")))
         };
         let linear = |name: &str| -> Result<Linear> {

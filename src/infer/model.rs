@@ -51,7 +51,7 @@ pub(super) enum Encoder {
     /// rust-bert's `BertModel` on the weights as loaded (float32 on CPU).
     Float {
         _vs: nn::VarStore,
-        bert: BertModel<BertEmbeddings>,
+        bert: Box<BertModel<BertEmbeddings>>,
     },
     /// The int8 encoder ([`Int8Bert`]).
     Int8(Int8Bert),
@@ -590,13 +590,16 @@ impl LoadedModel {
                 replicas.push(Replica {
                     encoder: Encoder::Float {
                         _vs: replica_vs,
-                        bert: replica_bert,
+                        bert: Box::new(replica_bert),
                     },
                     heads: share_heads(&heads),
                 });
             }
             replicas.push(Replica {
-                encoder: Encoder::Float { _vs: vs, bert },
+                encoder: Encoder::Float {
+                    _vs: vs,
+                    bert: Box::new(bert),
+                },
                 heads,
             });
         }
