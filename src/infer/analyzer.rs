@@ -279,6 +279,19 @@ mod stream_tests {
             assert!(one.iter().all(|o| o.sentiment.is_some()));
             // One batch at a time over libtorch's threads (the way before streams): the
             // same labels, numbers equal up to the order of float sums.
+            // A sentence gets the same numbers alone as batched with others.
+            let opts = InferOptions {
+                sentiment_model: Some(spec.clone()),
+                ner_model: Some(spec.clone()),
+                precision,
+                ..Default::default()
+            };
+            let a = Analyzer::new(&opts).expect("load");
+            let text = "Tokyo said many many things to Moscow and Putin.";
+            let alone = a.analyze(&[text]).expect("alone");
+            let long = "word ".repeat(40);
+            let mixed = a.analyze(&[long.as_str(), text, "Short."]).expect("mixed");
+            assert_eq!(alone[0], mixed[1], "{precision:?}");
             let intra = outputs(&spec, precision, 3, false);
             for (a, b) in one.iter().zip(&intra) {
                 let (sa, sb) = (a.sentiment.as_ref(), b.sentiment.as_ref());

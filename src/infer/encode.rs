@@ -64,6 +64,20 @@ struct Piece {
     end: usize,
 }
 
+/// Rows of a batch are padded to a multiple of this many tokens.
+const PAD_MULTIPLE: usize = 8;
+
+/// The length a window of `len` tokens (special tokens included) is padded to: a function
+/// of its own length only, so a sentence is encoded with the same shapes whatever it is
+/// batched with. Otherwise float rounding inside attention varies with the padding, and
+/// int8 rounding can amplify that to the third decimal of a score; with it, a sentence gets
+/// the same numbers in any run, chunking or Spark partitioning.
+fn padded_len(len: usize, window: usize) -> usize {
+    (len.div_ceil(PAD_MULTIPLE) * PAD_MULTIPLE)
+        .min(window)
+        .max(len)
+}
+
 fn make_pieces(n_tokens: &[usize], content: usize) -> Vec<Piece> {
     let mut pieces = Vec::new();
     let stride = (content / 2).max(1);
@@ -141,10 +155,15 @@ impl LoadedModel {
             &toks.iter().map(|t| t.ids.len()).collect::<Vec<_>>(),
             content,
         );
-        // Length-bucketed batches: sort windows by length so each batch pads little.
+        // Length-bucketed batches: windows sorted by length; a batch holds windows of one
+        // padded length only (see `padded_len`).
+        let padded = |i: usize| padded_len(pieces[i].end - pieces[i].start + 2, self.window);
         let mut order: Vec<usize> = (0..pieces.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(pieces[i].end - pieces[i].start));
-        let batches: Vec<&[usize]> = order.chunks(batch_size.max(1)).collect();
+        let batches: Vec<&[usize]> = order
+            .chunk_by(|&a, &b| padded(a) == padded(b))
+            .flat_map(|bucket| bucket.chunks(batch_size.max(1)))
+            .collect();
 
         let n_labels = |t: Task| self.labels.get(&t).map_or(0, Vec::len);
         let (n_sent_labels, n_ner_labels) = (n_labels(Task::Sentiment), n_labels(Task::Ner));
@@ -230,12 +249,12 @@ impl LoadedModel {
         want_sent: bool,
         want_ner: bool,
     ) -> Result<BatchProbs> {
-        let max_len = batch
+        let longest = batch
             .iter()
             .map(|&i| pieces[i].end - pieces[i].start)
             .max()
-            .unwrap_or(0)
-            + 2;
+            .unwrap_or(0);
+        let max_len = padded_len(longest + 2, self.window);
         let b = batch.len();
         let mut ids = vec![self.pad; b * max_len];
         let mut mask = vec![0i64; b * max_len];
@@ -299,6 +318,17 @@ fn to_vec_f32(t: &Tensor) -> Result<Vec<f32>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn padding_depends_on_the_window_length_only() {
+        assert_eq!(padded_len(3, 256), 8);
+        assert_eq!(padded_len(8, 256), 8);
+        assert_eq!(padded_len(9, 256), 16);
+        assert_eq!(padded_len(254, 256), 256);
+        // A window that is not a multiple of 8 caps the padding, never cuts a window.
+        assert_eq!(padded_len(99, 100), 100);
+        assert_eq!(padded_len(100, 100), 100);
+    }
 
     #[test]
     fn windows_cover_every_token_and_overlap() {

@@ -233,8 +233,9 @@ def test_python_options_are_the_cli_options():
     assert set(presslens.default_options()) == pipeline
     flags = {"drop_patterns": "--drop-pattern", "abbreviations": "--abbreviation",
              "keep_cols": "--keep-col", "share_encoder": "--no-shared-encoder"}
-    # --no-shared-encoder is a hidden benchmarking switch; the others are in --help.
+    # --no-shared-encoder and --no-encoder-streams are hidden benchmarking switches; the
+    # others are in --help.
     help_text = cli("run", "--help").stdout
-    for name in (pipeline | inputs) - {"share_encoder"}:
+    for name in (pipeline | inputs) - {"share_encoder", "encoder_streams"}:
         flag = flags.get(name, "--" + name.replace("_", "-"))
         assert flag in help_text, flag
