@@ -2,11 +2,19 @@
 //! through libtorch's fbgemm operators, built from the float weights of any BERT
 //! checkpoint when it is loaded ("quantised on load": a few hundred milliseconds).
 //!
-//! Weights are quantised once, symmetrically to int8 with one scale per output channel
+//! Weights are quantised once, symmetrically with one scale per output channel
 //! (per-channel: the fbgemm operator takes one scale, so each weight row is divided by its
 //! largest magnitude before quantising, and the output columns multiplied back);
 //! activations are quantised per call by fbgemm
 //! (`fbgemm_linear_int8_weight_fp32_activation`), so inputs and outputs stay float32.
+//!
+//! Weights use 7 of int8's bits (`[-63, 63]`): on CPUs without VNNI (AVX2, AVX-512 before
+//! Cascade Lake) fbgemm multiplies uint8 activations by int8 weights with `vpmaddubsw`,
+//! which adds pairs of products in *saturating* int16. Full-range weights overflow it
+//! (255·127·2 > 32767): measured on an AVX2 machine, 1.6% of the outputs of the embedded
+//! model's layers went wrong by up to 23% of the layer's largest output. With 7-bit weights
+//! no pair can overflow (255·63·2 < 32767), so every x86 CPU computes the same exact integer
+//! products (`experiments/int8_saturation.py`).
 //! Measured on the dev splits (`experiments/int8_sensitivity.py`): per-tensor weight scales
 //! cost 0.73 points of CoNLL dev F1, per-channel ones 0.04. Embeddings, layer norms, attention products and the task heads stay
 //! float32: they are a small share of the time and the most sensitive to rounding.
@@ -17,6 +25,10 @@ use std::sync::Once;
 use tch::{Device, Kind, Scalar, Tensor};
 
 use crate::error::{Error, Result};
+
+/// The largest quantised weight magnitude: 7 bits, so that fbgemm's int16 pair sums
+/// cannot saturate on CPUs without VNNI (see the module docs).
+const WEIGHT_MAX: i32 = 63;
 
 /// A linear layer with an int8 weight packed for fbgemm: `y = ((x/t)·Qᵀ·s) ⊙ t ⊙ r + b`,
 /// where `Q` is the int8 weight of the rows scaled to magnitude 1, `s` its scale, `r` the
@@ -49,7 +61,7 @@ impl QLinear {
             .f_amax([1].as_slice(), false)?
             .f_clamp_min(f64::from(f32::MIN_POSITIVE))?;
         let w = w.f_div(&rows.f_unsqueeze(1)?)?.contiguous();
-        let scale = 1.0 / 127.0;
+        let scale = 1.0 / f64::from(WEIGHT_MAX);
         let q = w
             .f_quantize_per_tensor(scale, 0, Kind::QInt8)?
             .f_int_repr()?
@@ -494,6 +506,24 @@ mod tests {
         let err = max_abs(&(&got - &want)) / max_abs(&want);
         assert!(err < 0.03, "relative error {err}");
         assert!(err > 0.0, "int8 arithmetic differs from float");
+    }
+
+    /// Inputs and weights all at their largest magnitudes: with full-range int8 weights,
+    /// fbgemm's AVX2 kernel saturates its int16 pair sums (255·127·2 > 32767) and returns
+    /// about half the true product. 7-bit weights give the exact result on every CPU.
+    #[test]
+    fn extreme_inputs_and_weights_do_not_saturate() {
+        let k = 64;
+        let mut w = Tensor::ones([4, k], (Kind::Float, Device::Cpu));
+        let _ = w.get(1).fill_(-1.0);
+        let b = Tensor::zeros([4], (Kind::Float, Device::Cpu));
+        let mut x = Tensor::ones([3, k], (Kind::Float, Device::Cpu));
+        let _ = x.get(1).fill_(-1.0);
+        let q = QLinear::new(&w, &b).expect("quantise");
+        let want = x.linear(&w, Some(&b));
+        let got = q.forward(&x).expect("forward");
+        let err = max_abs(&(&got - &want)) / max_abs(&want);
+        assert!(err < 0.02, "relative error {err}: int16 saturation?\n{got}");
     }
 
     /// The tiny model's float weights, its config and rust-bert's encoder on them.
