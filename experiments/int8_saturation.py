@@ -21,7 +21,6 @@ import argparse
 import warnings
 
 import torch
-
 from presslens.training import common as mc
 
 MODEL = "python/presslens/models/news-minilm"

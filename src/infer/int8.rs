@@ -514,10 +514,10 @@ mod tests {
     #[test]
     fn extreme_inputs_and_weights_do_not_saturate() {
         let k = 64;
-        let mut w = Tensor::ones([4, k], (Kind::Float, Device::Cpu));
+        let w = Tensor::ones([4, k], (Kind::Float, Device::Cpu));
         let _ = w.get(1).fill_(-1.0);
         let b = Tensor::zeros([4], (Kind::Float, Device::Cpu));
-        let mut x = Tensor::ones([3, k], (Kind::Float, Device::Cpu));
+        let x = Tensor::ones([3, k], (Kind::Float, Device::Cpu));
         let _ = x.get(1).fill_(-1.0);
         let q = QLinear::new(&w, &b).expect("quantise");
         let want = x.linear(&w, Some(&b));
