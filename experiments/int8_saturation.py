@@ -1,6 +1,6 @@
 """Does fbgemm's int8 product saturate on this CPU, and what do 7-bit weights cost?
 
-    python experiments/int8_saturation.py [--sentences 64]
+    python experiments/int8_saturation.py [--data /work/shared/data] [--sentences 64]
 
 The int8 encoder (`src/infer/int8.rs`) runs each linear layer as
 ``fbgemm_linear_int8_weight_fp32_activation`` on per-token scaled activations (uint8,
@@ -19,17 +19,18 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from pathlib import Path
 
 import torch
 from presslens.training import common as mc
 
-MODEL = "python/presslens/models/news-minilm"
+MODEL = Path(__file__).resolve().parents[1] / "python/presslens/models/news-minilm"
 
 
-def layer_inputs(n_sentences: int) -> tuple[object, dict[str, torch.Tensor]]:
+def layer_inputs(data_dir: Path, n_sentences: int) -> tuple[object, dict[str, torch.Tensor]]:
     model = mc.load_model(MODEL)
     tok = mc.load_tokenizer(MODEL)
-    data = mc.read_conll("/work/shared/data/conll2003/valid.txt")[:n_sentences]
+    data = mc.read_conll(data_dir / "conll2003/valid.txt")[:n_sentences]
     inputs: dict[str, list[torch.Tensor]] = {}
 
     def hook(name):
@@ -87,11 +88,12 @@ def exact_linear(x: torch.Tensor, w: torch.Tensor, qmax: int) -> tuple[torch.Ten
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=Path("/work/shared/data"))
     p.add_argument("--sentences", type=int, default=64)
     args = p.parse_args()
     warnings.filterwarnings("ignore")  # the fbgemm ops' deprecation notes
     torch.set_num_threads(1)
-    model, inputs = layer_inputs(args.sentences)
+    model, inputs = layer_inputs(args.data, args.sentences)
     sums: dict[str, list[float]] = {}
     overflow = {8: [], 7: []}
     deviation = {8: 0.0, 7: 0.0}
