@@ -340,6 +340,26 @@ def test_single_task_model(tiny_data, tmp_path):
         presslens.predict(["Putin met Kishida."], sentiment_model=out, ner_model="none")
 
 
+def test_several_data_files_are_read_in_order(tiny_data, tmp_path):
+    # The final model of a recipe chosen on dev trains on train + dev: --conll DIR FILE.
+    extra = tmp_path / "dev.txt"
+    extra.write_text("Kishida B-PER\nvisited O\nKunashir B-LOC\n. O\n\nNATO B-ORG\nmet O\n")
+    out = tmp_path / "m"
+    run = [sys.executable, "-m", "presslens", "train", "-o", str(out), "-q"]
+    args = ["--conll", str(tiny_data), str(extra), "--base", str(base_encoder_dir())]
+    p = subprocess.run([*run, *args, "--max-steps", "1"], capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    meta = json.loads((out / "training_args.json").read_text())
+    assert meta["conll"] == [str(tiny_data / "train.txt"), str(extra)]
+    assert meta["conll_train_sentences"] == len(NER) + 2
+    p = subprocess.run(
+        [*run, "--overwrite", "--conll", str(tiny_data), str(tmp_path / "nope.txt")],
+        capture_output=True,
+        text=True,
+    )
+    assert p.returncode == 1 and "nope.txt: no such file" in p.stderr
+
+
 def test_cli_errors_are_clear(tmp_path):
     run = [sys.executable, "-m", "presslens"]
     p = subprocess.run([*run, "train", "-o", str(tmp_path / "m")], capture_output=True, text=True)

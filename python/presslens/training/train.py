@@ -8,7 +8,9 @@ the length-bucketed batches of both are pooled and shuffled.
 
 Data formats: sentiment as SST-2 TSV (``sentence<TAB>label``, 0 = negative,
 1 = positive), NER as CoNLL IOB2 (token ... tag, blank line between sentences). Give a
-folder holding ``train.tsv`` / ``train.txt`` or the file itself.
+folder holding ``train.tsv`` / ``train.txt`` or the file itself; several are read in the
+order given (e.g. ``--conll data/conll2003 data/conll2003/valid.txt`` trains on train + dev
+once the settings have been chosen on dev).
 
 The embedded model ``news-minilm`` was made with::
 
@@ -59,15 +61,27 @@ class TrainResult:
         return sum(vals) / len(vals)
 
 
-def _resolve(path: Path | None, filename: str) -> Path | None:
-    if path is None:
+def _resolve(paths, filename: str) -> list[Path]:
+    """Data files from a path or a list of paths: a folder stands for its ``filename``."""
+    if paths is None:
+        return []
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            path = path / filename
+        if not path.is_file():
+            raise mc.DataError(f"{path}: no such file")
+        files.append(path)
+    return files
+
+
+def _names(files: list[Path]) -> str | list[str] | None:
+    """How the data files are recorded in ``training_args.json``."""
+    if not files:
         return None
-    path = Path(path)
-    if path.is_dir():
-        path = path / filename
-    if not path.is_file():
-        raise mc.DataError(f"{path}: no such file")
-    return path
+    return str(files[0]) if len(files) == 1 else [str(f) for f in files]
 
 
 def _log(msg: str, quiet: bool) -> None:
@@ -78,8 +92,8 @@ def _log(msg: str, quiet: bool) -> None:
 def train(
     out: str | Path,
     *,
-    sst2: str | Path | None = None,
-    conll: str | Path | None = None,
+    sst2: str | Path | list[str | Path] | None = None,
+    conll: str | Path | list[str | Path] | None = None,
     base: str | Path | None = None,
     epochs: int = 1,
     max_steps: int = 0,
@@ -104,8 +118,9 @@ def train(
     """Fine-tune ``base`` on SST-2-format sentiment data and/or CoNLL-format NER data and
     write a presslens model folder to ``out`` (atomically: written beside it, then renamed).
 
-    ``sst2``/``conll``: a folder holding ``train.tsv``/``train.txt``, or the file itself;
-    at least one. The model gets a head for each task given.
+    ``sst2``/``conll``: a folder holding ``train.tsv``/``train.txt``, or the file itself,
+    or a list of them (read in order); at least one. The model gets a head for each task
+    given.
 
     ``casing``: feed each word piece's casing class (:func:`common.casing_class`) as its
     token-type id (the type embedding grows to one row per class). ``sst2_recase``: the
@@ -117,9 +132,9 @@ def train(
     import torch
     from torch import nn
 
-    sst2_file = _resolve(sst2, "train.tsv")
-    conll_file = _resolve(conll, "train.txt")
-    if sst2_file is None and conll_file is None:
+    sst2_files = _resolve(sst2, "train.tsv")
+    conll_files = _resolve(conll, "train.txt")
+    if not sst2_files and not conll_files:
         raise ValueError("give sentiment data (sst2=...) and/or NER data (conll=...)")
     base = Path(base) if base is not None else mc.default_base_dir()
     if base is None:
@@ -146,9 +161,10 @@ def train(
     # ---- data
     tokenizer = mc.load_tokenizer(base)
     sst_ex, ner_ex, ner_labels = [], [], None
-    if sst2_file is not None:
+    if sst2_files:
         seen, pool = set(), []
-        for text, label in mc.read_sst2(sst2_file):  # de-duplicate, keep long enough phrases
+        rows = [row for f in sst2_files for row in mc.read_sst2(f)]
+        for text, label in rows:  # de-duplicate, keep long enough phrases
             if text and text not in seen and len(text.split()) >= sst2_min_words:
                 seen.add(text)
                 pool.append((text, label))
@@ -157,15 +173,18 @@ def train(
             pool = pool[:sst2_limit]
         sst_ex = mc.encode_sst2(tokenizer, pool, max_len)
         n_pos = sum(e["label"] for e in sst_ex)
-        _log(f"sentiment: {len(sst_ex)} sentences ({n_pos} positive) from {sst2_file}", quiet)
-    if conll_file is not None:
-        sents = mc.read_conll(conll_file)
+        _log(
+            f"sentiment: {len(sst_ex)} sentences ({n_pos} positive) from {_names(sst2_files)}",
+            quiet,
+        )
+    if conll_files:
+        sents = [sent for f in conll_files for sent in mc.read_conll(f)]
         if conll_limit:
             sents = rng.sample(sents, min(conll_limit, len(sents)))
         ner_labels = mc.ner_labels_for(sents)
         label2id = {label: i for i, label in enumerate(ner_labels)}
         ner_ex = mc.encode_conll(tokenizer, sents, max_len, label2id)
-        _log(f"NER: {len(ner_ex)} sentences, labels {ner_labels} from {conll_file}", quiet)
+        _log(f"NER: {len(ner_ex)} sentences, labels {ner_labels} from {_names(conll_files)}", quiet)
 
     # ---- model / optimiser
     model = mc.load_base(base, mc.SENTIMENT_LABELS if sst_ex else None, ner_labels, casing)
@@ -249,8 +268,8 @@ def train(
     model.to("cpu")
     extra = {
         "base": str(base),
-        "sst2": str(sst2_file) if sst2_file else None,
-        "conll": str(conll_file) if conll_file else None,
+        "sst2": _names(sst2_files),
+        "conll": _names(conll_files),
         "args": {
             "epochs": epochs,
             "max_steps": max_steps,
@@ -299,8 +318,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--sst2", type=Path, help="sentiment data: folder with train.tsv, or a .tsv")
-    p.add_argument("--conll", type=Path, help="NER data: folder with train.txt, or a file")
+    p.add_argument(
+        "--sst2",
+        type=Path,
+        nargs="+",
+        help="sentiment data: folder with train.tsv, or .tsv files",
+    )
+    p.add_argument(
+        "--conll", type=Path, nargs="+", help="NER data: folder with train.txt, or files"
+    )
     p.add_argument("--base", type=Path, help="base encoder folder (default: all-MiniLM-L6-v2)")
     p.add_argument("-o", "--out", type=Path, required=True, help="model folder to write")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
