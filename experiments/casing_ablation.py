@@ -8,6 +8,9 @@ those of the lower-cased text (what SST-2 looks like) instead of the real text.
 
     python experiments/casing_ablation.py --new MODEL_DIR --old OLD_MODEL_DIR \\
         --data ../shared/data --seeds seeds --out experiments/logs/casing_ablation.json
+
+``--old`` (a model trained without casing classes) is optional; ``--no-conll-dev`` skips the
+CoNLL dev figures, for a model trained on CoNLL ``valid.txt``.
 """
 
 from __future__ import annotations
@@ -66,36 +69,42 @@ def agreement(model: str, texts: list[str], other: list[str], other_model: str |
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--new", type=Path, required=True)
-    p.add_argument("--old", type=Path, required=True)
+    p.add_argument("--old", type=Path, help="a model trained without casing classes")
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--seeds", type=Path, required=True)
     p.add_argument("--work", type=Path, default=Path("out/ablation"))
     p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--no-conll-dev", action="store_true", help="the model was trained on it")
     a = p.parse_args()
     conll, sst2 = a.data / "conll2003", a.data / "sst2"
-    res: dict = {"new": str(a.new), "old": str(a.old), "conll_test": {}, "conll_dev": {}}
+    res: dict = {"new": str(a.new), "old": a.old and str(a.old), "conll_test": {}, "conll_dev": {}}
     runs = [
         ("new casing on, Viterbi on", a.new, True, True),
         ("new casing on, Viterbi off", a.new, True, False),
         ("new casing off, Viterbi on", a.new, False, True),
         ("new casing off, Viterbi off", a.new, False, False),
-        ("old (no casing), Viterbi on", a.old, False, True),
-        ("old (no casing), Viterbi off", a.old, False, False),
     ]
+    if a.old:
+        runs += [
+            ("old (no casing), Viterbi on", a.old, False, True),
+            ("old (no casing), Viterbi off", a.old, False, False),
+        ]
+    if a.no_conll_dev:
+        del res["conll_dev"]
     for i, (name, src, casing, vit) in enumerate(runs):
         m = variant(src, a.work / f"v{i}", casing, vit)
         t = time.time()
         test = ev.evaluate(str(m), conll=conll / "test.txt")["conll"]
-        dev = ev.evaluate(str(m), conll=conll / "valid.txt")["conll"]
         res["conll_test"][name] = f1s(test)
-        res["conll_dev"][name] = f1s(dev)
-        print(f"{name}: test {f1s(test)} dev {f1s(dev)} ({time.time() - t:.0f}s)", flush=True)
+        print(f"{name}: test {f1s(test)} ({time.time() - t:.0f}s)", flush=True)
+        if not a.no_conll_dev:
+            res["conll_dev"][name] = f1s(ev.evaluate(str(m), conll=conll / "valid.txt")["conll"])
+            print(f"{name}: dev {res['conll_dev'][name]}", flush=True)
     res["sst2_test"] = {}
-    for name, src, casing in [
-        ("new casing on", a.new, True),
-        ("new casing off", a.new, False),
-        ("old", a.old, False),
-    ]:
+    sst2_runs = [("new casing on", a.new, True), ("new casing off", a.new, False)]
+    if a.old:
+        sst2_runs.append(("old", a.old, False))
+    for name, src, casing in sst2_runs:
         m = variant(src, a.work / f"s-{casing}-{src.name}", casing, True)
         acc = ev.evaluate(str(m), sst2=sst2 / "test.tsv")["sst2"]["accuracy"]
         res["sst2_test"][name] = round(100 * acc, 2)
@@ -112,9 +121,12 @@ def main() -> None:
             "new: casing ids vs all type ids 0": agreement(
                 str(a.new), texts, texts, str(a.work / "v2")
             ),
-            "old: real vs lower-cased text (control, uncased)": agreement(str(a.old), texts, lower),
-            "new vs old, real text": agreement(str(a.new), texts, texts, str(a.old)),
         }
+        if a.old:
+            r["old: real vs lower-cased text (control, uncased)"] = agreement(
+                str(a.old), texts, lower
+            )
+            r["new vs old, real text"] = agreement(str(a.new), texts, texts, str(a.old))
         res["sentiment_agreement"][name] = r
         print(name, json.dumps(r), flush=True)
     a.out.parent.mkdir(parents=True, exist_ok=True)
