@@ -12,7 +12,7 @@ from pathlib import Path
 
 import presslens
 import pytest
-from conftest import base_encoder_dir
+from conftest import REPO, base_encoder_dir
 from presslens.training import common as mc
 from presslens.training import evaluate as ev
 from presslens.training import train as tr
@@ -370,3 +370,26 @@ def test_cli_errors_are_clear(tmp_path):
     assert p.returncode == 1 and "missing.tsv" in p.stderr
     p = subprocess.run([*run, "--help"], capture_output=True, text=True)
     assert p.returncode == 0 and "train" in p.stdout and "evaluate" in p.stdout
+
+
+def test_published_figures_are_those_of_the_shipped_model_eval_files():
+    """The README and the model card quote the embedded model's scores: they must be the
+    ones its eval files hold (a new model without new figures fails here)."""
+    model = REPO / "python" / "presslens" / "models" / "news-minilm"
+    card = (model / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for name, label in [("eval.json", "**int8**"), ("eval_fp32.json", "fp32 (")]:
+        res = json.loads((model / name).read_text(encoding="utf-8"))
+        conll = res["conll"]
+        f1 = f"{100 * conll['overall']['f1']:.2f}"
+        sst2 = f"{100 * res['sst2']['accuracy']:.2f}%"
+        row = next(line for line in card.splitlines() if line.startswith(f"| {label}"))
+        cells = [c.strip(" *") for c in row.split("|")]
+        assert f1 in cells, (name, row)
+        for t in ["PER", "LOC", "ORG", "MISC"]:
+            assert f"{100 * conll['per_type'][t]['f1']:.2f}" in cells, (name, t, row)
+        assert any(c.startswith(sst2) for c in cells), (name, sst2, row)
+        assert f"F1 {f1}" in readme or f"{f1} in" in readme, (name, f1)
+        assert sst2 in readme, (name, sst2)
+    args = json.loads((model / "training_args.json").read_text(encoding="utf-8"))
+    assert f"| epochs | {args['args']['epochs']} ({args['steps']:,} optimiser steps) |" in card
