@@ -77,7 +77,9 @@ def main() -> None:
     p.add_argument("--no-conll-dev", action="store_true", help="the model was trained on it")
     a = p.parse_args()
     conll, sst2 = a.data / "conll2003", a.data / "sst2"
-    res: dict = {"new": str(a.new), "old": a.old and str(a.old), "conll_test": {}, "conll_dev": {}}
+    res: dict = {"new": str(a.new), "old": a.old and str(a.old), "conll_test": {}}
+    if not a.no_conll_dev:
+        res["conll_dev"] = {}
     runs = [
         ("new casing on, Viterbi on", a.new, True, True),
         ("new casing on, Viterbi off", a.new, True, False),
@@ -89,15 +91,13 @@ def main() -> None:
             ("old (no casing), Viterbi on", a.old, False, True),
             ("old (no casing), Viterbi off", a.old, False, False),
         ]
-    if a.no_conll_dev:
-        del res["conll_dev"]
     for i, (name, src, casing, vit) in enumerate(runs):
         m = variant(src, a.work / f"v{i}", casing, vit)
         t = time.time()
         test = ev.evaluate(str(m), conll=conll / "test.txt")["conll"]
         res["conll_test"][name] = f1s(test)
         print(f"{name}: test {f1s(test)} ({time.time() - t:.0f}s)", flush=True)
-        if not a.no_conll_dev:
+        if "conll_dev" in res:
             res["conll_dev"][name] = f1s(ev.evaluate(str(m), conll=conll / "valid.txt")["conll"])
             print(f"{name}: dev {res['conll_dev'][name]}", flush=True)
     res["sst2_test"] = {}
