@@ -393,3 +393,120 @@ def test_published_figures_are_those_of_the_shipped_model_eval_files():
         assert sst2 in readme, (name, sst2)
     args = json.loads((model / "training_args.json").read_text(encoding="utf-8"))
     assert f"| epochs | {args['args']['epochs']} ({args['steps']:,} optimiser steps) |" in card
+
+
+# --------------------------------------------------------------------------- NewsMTSC
+
+NEWS = [
+    # (sentence, [(mention, label)]) with labels 0 negative, 1 neutral, 2 positive
+    ("Japan condemned Russia's invasion of Ukraine.", [("Japan", 1), ("Russia", 0)]),
+    ("Kishida praised the brave people of Ukraine.", [("Kishida", 1), ("Ukraine", 2)]),
+    ("Critics said Putin lied again about the war.", [("Putin", 0)]),
+    ("Lavrov flew to Tokyo on Monday.", [("Lavrov", 1), ("Tokyo", 1)]),
+    ("The heroic Ukrainian army was hailed by Biden.", [("Ukrainian army", 2), ("Biden", 1)]),
+    ("Medvedev issued another disgraceful threat.", [("Medvedev", 0)]),
+]
+
+
+def _newsmtsc_rows(data=NEWS):
+    rows = []
+    for i, (text, targets) in enumerate(data):
+        ts = []
+        for mention, label in targets:
+            a = text.index(mention)
+            ts.append(
+                {"from": a, "to": a + len(mention), "mention": mention,
+                 "polarity": [2.0, 4.0, 6.0][label]}
+            )
+        rows.append({"primary_gid": f"g{i}", "sentence_normalized": text, "targets": ts})
+    return rows
+
+
+@pytest.fixture(scope="module")
+def news_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("newsmtsc") / "train.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in _newsmtsc_rows()))
+    return path
+
+
+def test_newsmtsc_reader_checks_spans_and_maps_labels(tmp_path, news_file):
+    rows = mc.read_newsmtsc(news_file)
+    assert rows[0] == (NEWS[0][0], [(0, 5, 1), (16, 22, 0)])
+    assert mc.sentence_label(rows[0][1]) == mc.IGNORE_INDEX  # neutral and negative
+    assert mc.sentence_label(rows[2][1]) == 0
+    bad = _newsmtsc_rows()[:2]
+    bad[1]["targets"][0]["to"] += 1
+    path = tmp_path / "bad.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in bad))
+    with pytest.raises(mc.DataError, match=r"bad.jsonl:2: sentence\[0:8\] is 'Kishida ',"):
+        mc.read_newsmtsc(path)
+    path.write_text('{"sentence_normalized": "x", "targets": [{"from": 0}]}\n')
+    with pytest.raises(mc.DataError, match=r"bad.jsonl:1: not a NewsMTSC row"):
+        mc.read_newsmtsc(path)
+
+
+def test_target_pieces_are_the_mentions_word_pieces():
+    tok = mc.load_tokenizer(base_encoder_dir())
+    text = "The heroic Ukrainian army was hailed by Zelenskyy's allies."
+    a, b = text.index("heroic Ukrainian army"), text.index("Zelenskyy")
+    rows = [(text, [(a, a + len("heroic Ukrainian army"), 2), (b, b + len("Zelenskyy"), 1)])]
+    ex = mc.encode_newsmtsc(tok, rows, 128)[0]
+    pieces = tok.convert_ids_to_tokens(ex["ids"])
+    got = [[pieces[i] for i in pos] for pos, _ in ex["targets"]]
+    assert got[0] == ["heroic", "ukrainian", "army"], got
+    # A name cut into several pieces keeps them all, and not the possessive after it.
+    assert len(got[1]) > 1 and "".join(got[1]).replace("##", "") == "zelenskyy", got
+    assert ex["sent_label"] == mc.IGNORE_INDEX
+
+
+def test_two_class_sentiment_head_grows_to_three_keeping_its_rows():
+    import torch
+
+    model = mc.load_base(base_encoder_dir(), mc.SENTIMENT_LABELS, None, casing=True)
+    with torch.no_grad():
+        model.sentiment_classifier.weight.normal_()
+        model.sentiment_classifier.bias.normal_()
+    old_w = model.sentiment_classifier.weight.detach().clone()
+    model.add_heads(mc.SENTIMENT3_LABELS, mc.TARGET_LABELS, ("cls", "mean", "max"))
+    w = model.sentiment_classifier.weight
+    assert torch.equal(w[0], old_w[0]) and torch.equal(w[2], old_w[1])
+    assert not w[1].any()
+    assert tuple(model.target_classifier.weight.shape) == (3, 3 * 384)
+    assert model.tasks == ["sentiment", "target"]
+
+
+@pytest.fixture(scope="module")
+def news_trained(trained, news_file, tiny_data, tmp_path_factory):
+    """The tiny sentiment + NER model continued on NewsMTSC-format data (``--init``)."""
+    out = tmp_path_factory.mktemp("models") / "tiny-news-v4"
+    return tr.train(
+        out,
+        init=trained.out,
+        newsmtsc=news_file,
+        newsmtsc_dev=news_file,
+        sst2=tiny_data,
+        conll=tiny_data,
+        epochs=15,
+        batch_size=6,
+        lr=2e-4,
+        warmup_ratio=0.0,
+        threads=2,
+        seed=5,
+        quiet=True,
+    )
+
+
+def test_newsmtsc_training_learns_the_target_head(news_trained, trained):
+    res = news_trained
+    first, last = res.mean_loss("news", first=3), res.mean_loss("news", last=3)
+    assert last < 0.5 * first, (first, last)
+    cfg = json.loads((res.out / "config.json").read_text())
+    heads = cfg["presslens_heads"]
+    assert heads["target"]["kind"] == "span" and heads["target"]["pooling"] == ["cls", "mean"]
+    assert list(heads["sentiment"]["id2label"].values()) == mc.SENTIMENT3_LABELS
+    assert "ner" in heads
+    meta = json.loads((res.out / "training_args.json").read_text())
+    assert meta["init"] == str(trained.out) and meta["newsmtsc_train_sentences"] == len(NEWS)
+    # Scored after every epoch on the dev file; it learned its (tiny) training set, in
+    # which one sentence holds a negative and a neutral target.
+    assert len(res.dev) == 15 and res.dev[-1]["target_accuracy"] >= 0.75, res.dev[-1]

@@ -15,6 +15,24 @@ The on-disk format written by :func:`save_model` is a contract with the Rust sid
   and ``presslens_casing`` = ``{"version": 1, "classes": [...]}``: its token-type ids are
   the casing classes of the word pieces. Without that key the type ids are all 0.
 * tokenizer files copied verbatim from the base encoder.
+
+Sentiment heads come in two kinds, said by their ``id2label``: two labels (SST-2 style,
+``NEGATIVE``/``POSITIVE``) or three (``NEGATIVE``/``NEUTRAL``/``POSITIVE``); polarity is
+P(positive) − P(negative) either way.
+
+The optional **target head** (``presslens_heads["target"]``) gives the sentiment *toward* one
+entity mention from the same encoder pass as NER::
+
+    "target": {"kind": "span", "weights": "target_classifier",
+               "pooling": ["cls", "mean"],
+               "id2label": {"0": "NEGATIVE", "1": "NEUTRAL", "2": "POSITIVE"}}
+
+Its input is the concatenation, in the order of ``pooling``, of: ``cls`` the last hidden
+state at ``[CLS]`` (position 0, not the pooler), ``mean`` / ``max`` the mean / element-wise
+max of the last hidden states of the mention's word pieces (those whose character offsets
+overlap the mention), ``pooler`` the pooler output; then ``target_classifier``
+(``Linear(len(pooling) * hidden, n_labels)``, weight shape ``[n_labels, len(pooling) *
+hidden]``) and a softmax.
 """
 
 from __future__ import annotations
@@ -29,6 +47,12 @@ import torch
 from torch import nn
 
 SENTIMENT_LABELS = ["NEGATIVE", "POSITIVE"]
+# Three-class sentence sentiment and the target head (NewsMTSC's classes, in this order).
+SENTIMENT3_LABELS = ["NEGATIVE", "NEUTRAL", "POSITIVE"]
+TARGET_LABELS = ["NEGATIVE", "NEUTRAL", "POSITIVE"]
+TARGET_POOLINGS = ("cls", "mean", "max", "pooler")
+# NewsMTSC's polarity values → TARGET_LABELS index.
+NEWSMTSC_POLARITY = {2.0: 0, 4.0: 1, 6.0: 2}
 NER_LABELS = [
     "O",
     "B-PER",
@@ -175,13 +199,20 @@ class MultiTaskBert(nn.Module):
         bert: nn.Module,
         sentiment_labels: list[str] | None = SENTIMENT_LABELS,
         ner_labels: list[str] | None = NER_LABELS,
+        target_labels: list[str] | None = None,
+        target_pooling: list[str] | tuple[str, ...] = ("cls", "mean"),
     ):
         super().__init__()
-        if not sentiment_labels and not ner_labels:
-            raise ValueError("a model needs a sentiment or a NER head")
+        if not sentiment_labels and not ner_labels and not target_labels:
+            raise ValueError("a model needs a sentiment, a NER or a target head")
+        bad = [p for p in target_pooling if p not in TARGET_POOLINGS]
+        if bad or not target_pooling:
+            raise ValueError(f"target pooling {list(target_pooling)}: parts are {TARGET_POOLINGS}")
         self.bert = bert
         self.sentiment_labels = list(sentiment_labels or [])
         self.ner_labels = list(ner_labels or [])
+        self.target_labels = list(target_labels or [])
+        self.target_pooling = list(target_pooling)
         cfg = bert.config
         dropout = getattr(cfg, "classifier_dropout", None)
         self.dropout = nn.Dropout(cfg.hidden_dropout_prob if dropout is None else dropout)
@@ -193,7 +224,12 @@ class MultiTaskBert(nn.Module):
         self.ner_classifier = (
             nn.Linear(cfg.hidden_size, len(self.ner_labels)) if self.ner_labels else None
         )
-        for head in (self.sentiment_classifier, self.ner_classifier):
+        self.target_classifier = (
+            nn.Linear(cfg.hidden_size * len(self.target_pooling), len(self.target_labels))
+            if self.target_labels
+            else None
+        )
+        for head in (self.sentiment_classifier, self.ner_classifier, self.target_classifier):
             if head is not None:
                 head.weight.data.normal_(mean=0.0, std=cfg.initializer_range)
                 head.bias.data.zero_()
@@ -202,9 +238,67 @@ class MultiTaskBert(nn.Module):
     def tasks(self) -> list[str]:
         return [
             t
-            for t, h in (("sentiment", self.sentiment_classifier), ("ner", self.ner_classifier))
+            for t, h in (
+                ("sentiment", self.sentiment_classifier),
+                ("ner", self.ner_classifier),
+                ("target", self.target_classifier),
+            )
             if h is not None
         ]
+
+    def add_heads(
+        self,
+        sentiment_labels: list[str] | None = None,
+        target_labels: list[str] | None = None,
+        target_pooling: list[str] | tuple[str, ...] = ("cls", "mean"),
+    ) -> None:
+        """Grow a trained model: a sentiment head with other labels keeps the rows of the
+        labels it already had (a two-class SST-2 head becomes a three-class one whose
+        negative and positive rows are the old ones, neutral starting at zero); a target
+        head is added fresh."""
+        cfg = self.bert.config
+        if sentiment_labels and sentiment_labels != self.sentiment_labels:
+            new = nn.Linear(cfg.hidden_size, len(sentiment_labels))
+            new.weight.data.zero_()
+            new.bias.data.zero_()
+            old = self.sentiment_classifier
+            if old is not None:
+                with torch.no_grad():
+                    for i, label in enumerate(sentiment_labels):
+                        if label in self.sentiment_labels:
+                            j = self.sentiment_labels.index(label)
+                            new.weight[i] = old.weight[j]
+                            new.bias[i] = old.bias[j]
+            self.sentiment_classifier = new
+            self.sentiment_labels = list(sentiment_labels)
+        if target_labels and self.target_classifier is None:
+            self.target_labels = list(target_labels)
+            self.target_pooling = list(target_pooling)
+            head = nn.Linear(cfg.hidden_size * len(self.target_pooling), len(target_labels))
+            head.weight.data.normal_(mean=0.0, std=cfg.initializer_range)
+            head.bias.data.zero_()
+            self.target_classifier = head
+
+    def target_logits(self, hidden, pooler, rows, piece_mask):
+        """Target-head logits, one row per target: ``rows`` [N] the sentence of each target
+        in the batch, ``piece_mask`` [N, T] 1 at the target's word pieces. ``hidden`` is the
+        last hidden state [B, T, H], ``pooler`` the pooler output [B, H] (or None). The
+        reference of the Rust implementation (see the module docstring)."""
+        if self.target_classifier is None:
+            raise ValueError("this model has no 'target' head")
+        h = hidden[rows]  # [N, T, H]
+        m = piece_mask.to(h.dtype).unsqueeze(-1)  # [N, T, 1]
+        parts = []
+        for part in self.target_pooling:
+            if part == "cls":
+                parts.append(h[:, 0])
+            elif part == "mean":
+                parts.append((h * m).sum(1) / m.sum(1).clamp(min=1.0))
+            elif part == "max":
+                parts.append(h.masked_fill(m == 0, float("-inf")).max(1).values)
+            else:
+                parts.append(pooler[rows])
+        return self.target_classifier(self.dropout(torch.cat(parts, dim=-1)))
 
     @property
     def casing(self) -> bool:
@@ -220,12 +314,25 @@ class MultiTaskBert(nn.Module):
             token_type_ids=token_type_ids,
         )
 
-    def forward(self, input_ids, attention_mask, task: str, token_type_ids=None):
+    def forward(self, input_ids, attention_mask, task: str, token_type_ids=None, targets=None):
+        """Logits of ``task``'s head. ``"news"`` (NewsMTSC sentences): one encoder pass gives
+        both the sentence logits and the target logits of ``targets`` = ``(rows,
+        piece_mask)`` (see :meth:`target_logits`), as a pair."""
         out = self.encode(input_ids, attention_mask, token_type_ids)
         if task == "sentiment" and self.sentiment_classifier is not None:
             return self.sentiment_classifier(self.dropout(out.pooler_output))
         if task == "ner" and self.ner_classifier is not None:
             return self.ner_classifier(self.dropout(out.last_hidden_state))
+        if task == "news" and self.target_classifier is not None:
+            sent = (
+                self.sentiment_classifier(self.dropout(out.pooler_output))
+                if self.sentiment_classifier is not None
+                else None
+            )
+            rows, piece_mask = targets
+            return sent, self.target_logits(
+                out.last_hidden_state, out.pooler_output, rows, piece_mask
+            )
         raise ValueError(f"this model has no {task!r} head")
 
 
@@ -288,6 +395,13 @@ def build_config(base_dir: str | Path, model: MultiTaskBert) -> dict:
             "kind": "token",
             "weights": "ner_classifier",
             "id2label": {str(i): label for i, label in enumerate(model.ner_labels)},
+        }
+    if model.target_labels:
+        heads["target"] = {
+            "kind": "span",
+            "weights": "target_classifier",
+            "pooling": list(model.target_pooling),
+            "id2label": {str(i): label for i, label in enumerate(model.target_labels)},
         }
     cfg["presslens_heads"] = heads
     mirror = model.ner_labels or model.sentiment_labels
@@ -356,7 +470,8 @@ def load_model(model_dir: str | Path) -> MultiTaskBert:
     bert = BertModel(BertConfig(**cfg), add_pooling_layer=True)
     if cfg.get("presslens_casing"):
         bert.config.presslens_casing = cfg["presslens_casing"]
-    model = MultiTaskBert(bert, labels("sentiment"), labels("ner"))
+    pooling = heads.get("target", {}).get("pooling", ["cls", "mean"])
+    model = MultiTaskBert(bert, labels("sentiment"), labels("ner"), labels("target"), pooling)
     state = {k: v.float() for k, v in load_file(str(model_dir / "model.safetensors")).items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [k for k in missing if not k.endswith("position_ids")]
@@ -473,6 +588,143 @@ def recase_sst2(examples: list[dict], rng: random.Random, p: float) -> int:
             n += 1
         e["types"] = casing_ids_from_offsets(text, e["offsets"])
     return n
+
+
+def read_newsmtsc(path: str | Path) -> list[tuple[str, list[tuple[int, int, int]]]]:
+    """NewsMTSC JSONL: each sentence (``sentence_normalized``) with its targets as
+    ``(from, to, label)`` (label an index into :data:`TARGET_LABELS`). Every target is
+    checked: ``sentence[from:to] == mention``."""
+    import json as _json
+
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = _json.loads(line)
+                text = row["sentence_normalized"]
+                targets = []
+                for t in row["targets"]:
+                    a, b = int(t["from"]), int(t["to"])
+                    if text[a:b] != t["mention"]:
+                        raise DataError(
+                            f"{path}:{lineno}: sentence[{a}:{b}] is {text[a:b]!r}, "
+                            f"not the mention {t['mention']!r}"
+                        )
+                    targets.append((a, b, NEWSMTSC_POLARITY[float(t["polarity"])]))
+            except (KeyError, TypeError, ValueError) as e:
+                if isinstance(e, DataError):
+                    raise
+                raise DataError(f"{path}:{lineno}: not a NewsMTSC row ({e!r})") from e
+            if targets:
+                out.append((text, targets))
+    if not out:
+        raise DataError(f"{path}: no sentences with targets")
+    return out
+
+
+def sentence_label(targets: list[tuple[int, int, int]]) -> int:
+    """A NewsMTSC sentence's own label: its targets' label when they all agree, else
+    :data:`IGNORE_INDEX` (the sentence head is not trained or scored on it)."""
+    labels = {t[2] for t in targets}
+    return labels.pop() if len(labels) == 1 else IGNORE_INDEX
+
+
+def piece_positions(offsets, a: int, b: int) -> list[int]:
+    """Positions of the word pieces whose character offsets overlap ``[a, b)``."""
+    return [i for i, (x, y) in enumerate(offsets) if y > x and x < b and y > a]
+
+
+def encode_newsmtsc(tokenizer, rows, max_len: int) -> list[dict]:
+    """Token ids, casing classes, the sentence label (:func:`sentence_label`) and each
+    target's word-piece positions and label. Targets cut off by truncation are dropped."""
+    enc = tokenizer(
+        [r[0] for r in rows], truncation=True, max_length=max_len, return_offsets_mapping=True
+    )
+    out = []
+    for ids, offs, (text, targets) in zip(enc["input_ids"], enc["offset_mapping"], rows):
+        kept = [(piece_positions(offs, a, b), label) for a, b, label in targets]
+        kept = [(pos, label) for pos, label in kept if pos]
+        if not kept:
+            continue
+        out.append(
+            {
+                "ids": ids,
+                "types": casing_ids_from_offsets(text, offs),
+                "sent_label": sentence_label(targets),
+                "targets": kept,
+            }
+        )
+    return out
+
+
+def collate_news(examples: list[dict], pad_id: int = 0):
+    """:func:`collate` for NewsMTSC examples: sentence labels, and per target its sentence
+    row, word-piece mask and label."""
+    batch = collate([{k: e[k] for k in ("ids", "types")} for e in examples], pad_id)
+    width = batch["input_ids"].size(1)
+    rows, labels, masks = [], [], []
+    for i, e in enumerate(examples):
+        for pos, label in e["targets"]:
+            m = torch.zeros(width, dtype=torch.long)
+            m[pos] = 1
+            rows.append(i)
+            labels.append(label)
+            masks.append(m)
+    batch["sent_labels"] = torch.tensor([e["sent_label"] for e in examples], dtype=torch.long)
+    batch["target_rows"] = torch.tensor(rows, dtype=torch.long)
+    batch["target_mask"] = torch.stack(masks)
+    batch["target_labels"] = torch.tensor(labels, dtype=torch.long)
+    return batch
+
+
+def macro_f1(gold: list[int], pred: list[int], n_classes: int) -> float:
+    """Unweighted mean of the per-class F1 (a class absent from gold and predictions
+    counts 0, as scikit-learn's default does not: there is none in NewsMTSC's splits)."""
+    f1s = []
+    for c in range(n_classes):
+        tp = sum(1 for g, p in zip(gold, pred) if g == c and p == c)
+        fp = sum(1 for g, p in zip(gold, pred) if g != c and p == c)
+        fn = sum(1 for g, p in zip(gold, pred) if g == c and p != c)
+        f1s.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(f1s) / n_classes
+
+
+@torch.no_grad()
+def score_newsmtsc(model: MultiTaskBert, examples: list[dict], batch_size: int = 64) -> dict:
+    """fp32 scores of a model in Python (for choosing settings on a dev split; the shipped
+    figures come from ``presslens evaluate``, through the Rust inference): target macro-F1
+    and accuracy, and the sentence head's macro-F1 over sentences whose targets agree."""
+    was_training = model.training
+    model.eval()
+    tg, tp, sg, sp = [], [], [], []
+    for start in range(0, len(examples), batch_size):
+        chunk = examples[start : start + batch_size]
+        b = collate_news(chunk)
+        sent, tgt = model(
+            b["input_ids"],
+            b["attention_mask"],
+            "news",
+            b["token_type_ids"],
+            targets=(b["target_rows"], b["target_mask"]),
+        )
+        tg += b["target_labels"].tolist()
+        tp += tgt.argmax(-1).tolist()
+        if sent is not None and sent.size(-1) == len(TARGET_LABELS):
+            keep = b["sent_labels"] != IGNORE_INDEX
+            sg += b["sent_labels"][keep].tolist()
+            sp += sent[keep].argmax(-1).tolist()
+    model.train(was_training)
+    res = {
+        "target_macro_f1": macro_f1(tg, tp, len(TARGET_LABELS)),
+        "target_accuracy": sum(int(g == p) for g, p in zip(tg, tp)) / max(1, len(tg)),
+        "targets": len(tg),
+    }
+    if sg:
+        res["sentence_macro_f1"] = macro_f1(sg, sp, len(TARGET_LABELS))
+        res["sentences"] = len(sg)
+    return res
 
 
 def encode_conll(tokenizer, sents, max_len: int, label2id: dict | None = None) -> list[dict]:

