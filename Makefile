@@ -61,11 +61,15 @@ test-readers: install
 # `pip install .` builds (with build isolation: torch comes from [build-system].requires),
 # then auditwheel picks the platform tag and grafts what the system may lack, except
 # libtorch and libc10, which the extension loads from the user's torch wheel.
+# Cargo builds it in its own empty target dir, as on a user's fresh checkout: in target/,
+# the build scripts' cached output from `make install` (torch-sys's probe of the torch it
+# imports) would hide a build that fails from clean (issue 28). Costs a full build.
+WHEEL_TARGET = $(CURDIR)/target/wheel-clean
 wheel: deps
-	rm -rf dist
-	$(PY) -m pip wheel -q --no-deps -w dist/build .
+	rm -rf dist $(WHEEL_TARGET)
+	CARGO_TARGET_DIR=$(WHEEL_TARGET) $(PY) -m pip wheel -q --no-deps -w dist/build .
 	$(PY) -m auditwheel repair --exclude 'libtorch*.so' --exclude 'libc10*.so' -w dist dist/build/presslens-*.whl
-	rm -rf dist/build
+	rm -rf dist/build $(WHEEL_TARGET)
 	ls -l dist
 
 # The wheel installed as a user would, on the oldest and newest supported Python.
