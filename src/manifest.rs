@@ -54,6 +54,12 @@ pub struct Manifest {
     pub input: Option<InputSpec>,
     pub options: PipelineOptions,
     pub models: HashMap<String, ModelInfo>,
+    /// Where the sentiment of the `entities` table comes from: `target` (the NER model's
+    /// target head: the sentiment toward each mention), `sentence` (the mention's
+    /// sentence's: no target head, or a separate sentiment model), `None` (no sentiment or
+    /// no NER).
+    #[serde(default)]
+    pub mention_sentiment: Option<String>,
     /// Per table: its part files in the run folder (a glob) and its number of rows.
     pub tables: BTreeMap<String, TableEntry>,
     pub counts: Counts,
@@ -91,6 +97,7 @@ impl Manifest {
             input,
             options,
             models,
+            mention_sentiment: None,
             tables: TABLES
                 .iter()
                 .map(|t| {

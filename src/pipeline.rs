@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::clean::CleanRules;
 use crate::error::{Error, Result};
-use crate::infer::{Analyzer, SentenceOutput};
+use crate::infer::{Analyzer, SentenceOutput, Sentiment};
 use crate::ingest::{Corpus, InputSpec, RawDoc};
 use crate::journal::chunk_digest;
 use crate::link::{observe_mentions, AliasTable, CorpusIndex, Linker};
@@ -476,7 +476,7 @@ impl Pipeline {
         input: Option<&InputSpec>,
         ex: Executed,
     ) -> Result<Manifest> {
-        Ok(Manifest::new(
+        let mut manifest = Manifest::new(
             rows,
             input.cloned(),
             self.opts.clone(),
@@ -484,7 +484,9 @@ impl Pipeline {
             ex.counts,
             ex.timings,
             ex.errors,
-        ))
+        );
+        manifest.mention_sentiment = self.analyzer.mention_sentiment().map(String::from);
+        Ok(manifest)
     }
 }
 
@@ -501,7 +503,8 @@ pub struct Executed {
 /// splitting) — for evaluation on labelled sentences and for users who already have
 /// sentences. Returns the `sentences` frame (sent_idx = position in the input, text,
 /// sentiment_label, sentiment_score, polarity) and the `entities` frame (sent_idx, start,
-/// end in characters of that sentence, text, label, score).
+/// end in characters of that sentence, text, label, score, and sentiment_label,
+/// sentiment_score, polarity toward the mention: the target head's, else the sentence's).
 pub fn predict(analyzer: &Analyzer, sentences: &[String]) -> Result<[DataFrame; 2]> {
     let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
     let outs = analyzer.analyze(&refs)?;
@@ -520,6 +523,7 @@ pub fn predict(analyzer: &Analyzer, sentences: &[String]) -> Result<[DataFrame; 
             e.end.push(ent.end as i64);
             e.text
                 .push(char_slice(text, ent.start, ent.end).to_string());
+            push_mention_sentiment(&mut e, ent.sentiment.as_ref().or(sent));
             e.label.push(ent.label);
             e.score.push(ent.score);
         }
@@ -531,10 +535,19 @@ pub fn predict(analyzer: &Analyzer, sentences: &[String]) -> Result<[DataFrame; 
     .map_err(table_err("sentences"))?;
     let entities = df!(
         "sent_idx" => e.sent_idx, "start" => e.start, "end" => e.end, "text" => e.text,
-        "label" => e.label, "score" => e.score,
+        "label" => e.label, "score" => e.score, "sentiment_label" => e.sentiment_label,
+        "sentiment_score" => e.sentiment_score, "polarity" => e.polarity,
     )
     .map_err(table_err("entities"))?;
     Ok([sentences, entities])
+}
+
+/// The sentiment columns of a mention: the sentiment toward it (target head), else its
+/// sentence's (`sentiment` is already the one to use).
+fn push_mention_sentiment(e: &mut EntRows, sentiment: Option<&Sentiment>) {
+    e.sentiment_label.push(sentiment.map(|s| s.label.clone()));
+    e.sentiment_score.push(sentiment.map(|s| s.score));
+    e.polarity.push(sentiment.map(|s| s.polarity));
 }
 
 fn push_rows(rows: &mut Rows, p: Prepared, outs: Vec<SentenceOutput>, linker: &Linker) {
@@ -565,10 +578,9 @@ fn push_rows(rows: &mut Rows, p: Prepared, outs: Vec<SentenceOutput>, linker: &L
                 rows.ent
                     .text
                     .push(char_slice(sent_text, e.start, e.end).to_string());
+                push_mention_sentiment(&mut rows.ent, e.sentiment.as_ref().or(s));
                 rows.ent.label.push(e.label);
                 rows.ent.score.push(e.score);
-                rows.ent.polarity.push(s.map(|s| s.polarity));
-                rows.ent.sentiment.push(s.map(|s| s.label.clone()));
             }
         }
         let e = &mut rows.ent;
@@ -769,5 +781,145 @@ mod tests {
         assert_eq!(col("doc_id"), [some("1"), some("2"), some("3")]);
         assert_eq!(col("outlet"), [some("NHK"), some("Tass"), some("Tass")]);
         assert_eq!(col("date"), [some("2022-03-01"), some("2022-03-02"), None]);
+    }
+
+    /// The tables of `texts` analysed in memory with a random model (`target`: with a
+    /// target head), and the manifest.
+    fn analysed(target: bool, texts: &[&str]) -> (Tables, Manifest) {
+        let m = tempfile::tempdir().expect("tmp");
+        let what = testing::RandomModel {
+            target_pooling: target.then(|| vec!["cls".to_string(), "mean".to_string()]),
+            ..Default::default()
+        };
+        testing::write_random_model_opts(m.path(), None, 5, &what).expect("model");
+        let spec = ModelSpec::Local(m.path().to_path_buf());
+        let opts = PipelineOptions {
+            infer: InferOptions {
+                sentiment_model: Some(spec.clone()),
+                ner_model: Some(spec),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let texts = texts.iter().map(|t| t.to_string()).collect();
+        analyze(texts, None, opts, &|| false).expect("analyze")
+    }
+
+    /// Per mention: (doc_id, sent_idx, polarity, sentiment_label) of `entities`, and the
+    /// polarity and label of its sentence.
+    type MentionSentiment = (String, i64, Option<f32>, Option<String>);
+    fn mention_rows(t: &Tables, table: &str) -> Vec<MentionSentiment> {
+        let df = t.get(table).expect("table");
+        let col = |c: &str| df.column(c).expect("column");
+        let (d, i) = (
+            col("doc_id").str().expect("s"),
+            col("sent_idx").i64().expect("i"),
+        );
+        let (p, l) = (
+            col("polarity").f32().expect("f"),
+            col("sentiment_label").str().expect("s"),
+        );
+        (0..df.height())
+            .map(|k| {
+                (
+                    d.get(k).unwrap_or_default().to_string(),
+                    i.get(k).unwrap_or_default(),
+                    p.get(k),
+                    l.get(k).map(str::to_string),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn entities_carry_the_sentiment_toward_each_mention() {
+        let texts = [
+            "Tokyo said Putin was in Moscow. Japan said Russia was the threat to Tokyo.",
+            "Putin said Japan was Russia. Moscow said Tokyo was Putin. The end.",
+            "Russia and Japan said the Moscow talks were over.",
+        ];
+        for target in [true, false] {
+            let (t, manifest) = analysed(target, &texts);
+            let want = if target { "target" } else { "sentence" };
+            assert_eq!(manifest.mention_sentiment.as_deref(), Some(want));
+            assert_eq!(manifest.models["ner"].target_head, target);
+            let ents = t.get("entities").expect("entities");
+            let names: Vec<&str> = ents.get_column_names().iter().map(|c| c.as_str()).collect();
+            assert_eq!(
+                names,
+                [
+                    "doc_id",
+                    "sent_idx",
+                    "start",
+                    "end",
+                    "text",
+                    "label",
+                    "score",
+                    "sentiment_label",
+                    "sentiment_score",
+                    "polarity",
+                    "entity",
+                    "alias_source"
+                ]
+            );
+            let sentence: std::collections::HashMap<(String, i64), (Option<f32>, Option<String>)> =
+                mention_rows(&t, "sentences")
+                    .into_iter()
+                    .map(|(d, i, p, l)| ((d, i), (p, l)))
+                    .collect();
+            let mentions = mention_rows(&t, "entities");
+            assert!(mentions.len() >= 6, "{ents}");
+            let same = mentions
+                .iter()
+                .filter(|(d, i, p, l)| sentence[&(d.clone(), *i)] == (*p, l.clone()))
+                .count();
+            assert!(mentions.iter().all(|m| m.2.is_some() && m.3.is_some()));
+            if target {
+                assert!(
+                    same < mentions.len() / 2,
+                    "{same} of {} as the sentence",
+                    mentions.len()
+                );
+            } else {
+                assert_eq!(
+                    same,
+                    mentions.len(),
+                    "without a target head: the sentence's"
+                );
+            }
+            // entity_stats counts and averages mentions (corpus rows: every mention once).
+            let stats = t.get("entity_stats").expect("stats");
+            let scope = stats.column("scope").expect("c").str().expect("s");
+            let corpus: Vec<usize> = (0..stats.height())
+                .filter(|&k| scope.get(k) == Some("corpus"))
+                .collect();
+            let int = |c: &str, k: usize| -> i64 {
+                stats
+                    .column(c)
+                    .expect("c")
+                    .i64()
+                    .expect("i")
+                    .get(k)
+                    .unwrap_or(0)
+            };
+            let sum = |c: &str| -> usize { corpus.iter().map(|&k| int(c, k) as usize).sum() };
+            assert_eq!(sum("mentions"), mentions.len());
+            let by_label = |want: &str| {
+                mentions
+                    .iter()
+                    .filter(|m| m.3.as_deref() == Some(want))
+                    .count()
+            };
+            assert_eq!(sum("n_positive"), by_label("positive"));
+            assert_eq!(sum("n_neutral"), by_label("neutral"));
+            assert_eq!(sum("n_negative"), by_label("negative"));
+            let mp = stats.column("mean_polarity").expect("c").f64().expect("f");
+            let weighted: f64 = corpus
+                .iter()
+                .map(|&k| mp.get(k).unwrap_or(0.0) * int("mentions", k) as f64)
+                .sum();
+            let total: f64 = mentions.iter().map(|m| f64::from(m.2.unwrap_or(0.0))).sum();
+            assert!((weighted - total).abs() < 1e-4, "{weighted} vs {total}");
+        }
     }
 }

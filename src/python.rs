@@ -312,17 +312,29 @@ fn cli_main(py: Python<'_>, argv: Vec<String>) -> PyResult<i32> {
     detach_interruptible(py, move |stop| Ok(crate::cli::main(argv, stop)))
 }
 
-/// Write a tiny random BERT with both heads (tests and plumbing only; feature `testing`).
+/// Write a tiny random BERT (tests and plumbing only; feature `testing`): sentiment with
+/// `sentiment_classes` labels (2 or 3), NER, and a target head with `target_pooling`
+/// (`None`: no target head).
 #[cfg(feature = "testing")]
 #[pyfunction]
-#[pyo3(signature = (path, vocab=None, seed=0))]
+#[pyo3(signature = (
+    path, vocab=None, seed=0, sentiment_classes=3,
+    target_pooling=Some(vec!["cls".to_string(), "mean".to_string()])
+))]
 fn write_random_model(
     py: Python<'_>,
     path: PathBuf,
     vocab: Option<PathBuf>,
     seed: i64,
+    sentiment_classes: usize,
+    target_pooling: Option<Vec<String>>,
 ) -> PyResult<()> {
-    crate::infer::testing::write_random_model(&path, vocab.as_deref(), seed)
+    let what = crate::infer::testing::RandomModel {
+        casing: false,
+        sentiment_classes,
+        target_pooling,
+    };
+    crate::infer::testing::write_random_model_opts(&path, vocab.as_deref(), seed, &what)
         .map_err(|e| to_py(py, e))
 }
 

@@ -78,13 +78,16 @@ pub struct EntRows {
     pub text: Vec<String>,
     pub label: Vec<String>,
     pub score: Vec<f32>,
-    // Linking within the document, and the sentence's sentiment (for the analysis
-    // tables); replaced by `entity` / `alias_source` once the corpus is resolved.
+    /// The sentiment toward the mention (the target head's), else its sentence's; the
+    /// `sentences` columns of the same names.
+    pub sentiment_label: Vec<Option<String>>,
+    pub sentiment_score: Vec<Option<f32>>,
+    pub polarity: Vec<Option<f32>>,
+    // Linking within the document; replaced by `entity` / `alias_source` once the corpus
+    // is resolved.
     pub name: Vec<String>,
     pub ent_label: Vec<String>,
     pub from_table: Vec<bool>,
-    pub polarity: Vec<Option<f32>>,
-    pub sentiment: Vec<Option<String>>,
 }
 
 /// All tables of an analysis, in [`TABLES`] order.
@@ -133,8 +136,8 @@ impl Rows {
         ext!(doc: doc_id, source, title, text, n_chars, n_sentences, sentiment_mean, error, warning,
              meta);
         ext!(sent: doc_id, sent_idx, start, end, text, sentiment_label, sentiment_score, polarity);
-        ext!(ent: doc_id, sent_idx, start, end, text, label, score, name, ent_label, from_table,
-             polarity, sentiment);
+        ext!(ent: doc_id, sent_idx, start, end, text, label, score, sentiment_label,
+             sentiment_score, polarity, name, ent_label, from_table);
     }
 
     /// The documents and sentences frames; `kept` names the kept input columns, appended
@@ -205,9 +208,10 @@ impl EntRows {
         let e = self;
         df!(
             "doc_id" => e.doc_id, "sent_idx" => e.sent_idx, "start" => e.start, "end" => e.end,
-            "text" => e.text, "label" => e.label, "score" => e.score, "_name" => e.name,
-            "_ent_label" => e.ent_label, "_from_table" => e.from_table,
-            "_polarity" => e.polarity, "_sentiment" => e.sentiment,
+            "text" => e.text, "label" => e.label, "score" => e.score,
+            "sentiment_label" => e.sentiment_label, "sentiment_score" => e.sentiment_score,
+            "polarity" => e.polarity, "_name" => e.name, "_ent_label" => e.ent_label,
+            "_from_table" => e.from_table,
         )
         .map_err(table_err("entities"))
     }
@@ -243,6 +247,14 @@ impl EntRows {
                 .iter()
                 .map(|v| v.unwrap_or(0.0))
                 .collect(),
+            sentiment_label: df
+                .column("sentiment_label")?
+                .str()?
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect(),
+            sentiment_score: df.column("sentiment_score")?.f32()?.iter().collect(),
+            polarity: df.column("polarity")?.f32()?.iter().collect(),
             name: strs(df, "_name")?,
             ent_label: strs(df, "_ent_label")?,
             from_table: df
@@ -250,13 +262,6 @@ impl EntRows {
                 .bool()?
                 .iter()
                 .map(|v| v.unwrap_or(false))
-                .collect(),
-            polarity: df.column("_polarity")?.f32()?.iter().collect(),
-            sentiment: df
-                .column("_sentiment")?
-                .str()?
-                .iter()
-                .map(|v| v.map(str::to_string))
                 .collect(),
         })
     }
@@ -275,7 +280,8 @@ impl EntRows {
         df!(
             "doc_id" => &e.doc_id, "sent_idx" => &e.sent_idx, "start" => &e.start,
             "end" => &e.end, "text" => &e.text, "label" => &e.label, "score" => &e.score,
-            "entity" => entity, "alias_source" => source,
+            "sentiment_label" => &e.sentiment_label, "sentiment_score" => &e.sentiment_score,
+            "polarity" => &e.polarity, "entity" => entity, "alias_source" => source,
         )
         .map_err(table_err("entities"))
     }
@@ -339,13 +345,15 @@ pub(crate) fn analysis_frames(agg: Aggregator) -> Result<[DataFrame; 3]> {
         "scope" => s.scope, "doc_id" => s.doc_id, "entity" => s.entity, "label" => s.label,
         "mentions" => s.mentions, "documents" => s.documents, "sentences" => s.sentences,
         "mean_polarity" => s.mean_polarity, "n_positive" => s.n_positive,
-        "n_negative" => s.n_negative, "first_sent" => s.first_sent, "last_sent" => s.last_sent,
+        "n_neutral" => s.n_neutral, "n_negative" => s.n_negative,
+        "first_sent" => s.first_sent, "last_sent" => s.last_sent,
     )
     .map_err(table_err("entity_stats"))?;
     let cooc = df!(
         "entity_a" => c.entity_a, "label_a" => c.label_a, "entity_b" => c.entity_b,
         "label_b" => c.label_b, "sentences" => c.sentences, "documents" => c.documents,
-        "mean_polarity" => c.mean_polarity,
+        "mean_polarity" => c.mean_polarity, "polarity_a" => c.polarity_a,
+        "polarity_b" => c.polarity_b,
     )
     .map_err(table_err("cooccurrence"))?;
     let variants = df!(

@@ -82,8 +82,17 @@ class Analysis:
     * ``documents``, ``sentences``, ``entities``: one row per document, sentence and entity
       mention (``entities.entity`` is the linked canonical name, ``alias_source`` says how:
       ``table``, ``rule`` or ``none``).
-    * ``entity_stats``: per entity, corpus-wide (``scope == "corpus"``) and per document.
-    * ``cooccurrence``: pairs of entities mentioned in the same sentence.
+    * Sentiment: ``sentiment_label`` (``positive``, ``neutral`` or ``negative``; two-label
+      models give no ``neutral``), ``sentiment_score`` (its probability) and ``polarity`` =
+      P(positive) − P(negative), in ``sentences`` for the sentence and in ``entities`` for
+      the mention: the sentiment *toward* the mention when the model has a target head
+      (``manifest["mention_sentiment"] == "target"``), else the sentence's (``"sentence"``).
+    * ``entity_stats``: per entity, corpus-wide (``scope == "corpus"``) and per document;
+      ``mean_polarity`` is the mean polarity of its mentions, ``n_positive`` /
+      ``n_neutral`` / ``n_negative`` count its mentions by sentiment label.
+    * ``cooccurrence``: pairs of entities mentioned in the same sentence; ``polarity_a`` /
+      ``polarity_b``: the mean, over those sentences, of each entity's mention polarity
+      there; ``mean_polarity``: the mean of the two.
     * ``name_variants``: per entity and document, the surface forms used and their counts.
     """
 
@@ -222,7 +231,9 @@ def predict(
     Returns ``(sentences, entities)``: ``sentences`` has ``sent_idx`` (position in the
     input), ``text``, ``sentiment_label``, ``sentiment_score``, ``polarity``; ``entities``
     has ``sent_idx``, ``start``/``end`` (characters of that sentence), ``text``, ``label``,
-    ``score``. Models and options as in :func:`analyze`.
+    ``score`` and the sentiment toward the mention (``sentiment_label``,
+    ``sentiment_score``, ``polarity``; the sentence's when the model has no target head, see
+    :class:`Analysis`). Models and options as in :func:`analyze`.
     """
     given = dict(locals())
     if isinstance(sentences, str):

@@ -2,6 +2,7 @@
 the built module with mypy's stubtest."""
 
 import os
+from collections.abc import Sequence
 from typing import final
 
 import polars as pl
@@ -69,5 +70,9 @@ class BatchAnalyzer:
 def default_options() -> str: ...
 def cli_main(argv: list[str]) -> int: ...
 def write_random_model(
-    path: os.PathLike[str] | str, vocab: os.PathLike[str] | str | None = None, seed: int = 0
+    path: os.PathLike[str] | str,
+    vocab: os.PathLike[str] | str | None = None,
+    seed: int = 0,
+    sentiment_classes: int = 3,
+    target_pooling: Sequence[str] | None = ...,
 ) -> None: ...

@@ -3,9 +3,10 @@
 The engine-agnostic core of :mod:`presslens.spark` (``DataFrame.mapInArrow``) and of a Ray
 Data ``map_batches`` job. A batch gives the document-level tables of its articles —
 ``documents``, ``sentences`` and ``mentions`` (the ``entities`` rows before corpus-level
-linking, with the linking columns ``_name``, ``_ent_label``, ``_from_table``, ``_polarity``,
-``_sentiment``). The engine then links the mentions across the corpus (counted distinct
-names through :func:`link_distinct`) and aggregates the analysis tables.
+linking — with their sentiment columns ``sentiment_label``, ``sentiment_score``,
+``polarity`` — and the linking columns ``_name``, ``_ent_label``, ``_from_table``). The
+engine then links the mentions across the corpus (counted distinct names through
+:func:`link_distinct`) and aggregates the analysis tables.
 
 The pipeline (models included) is loaded once per process and options, on first use, and
 reused by every later batch of that process.

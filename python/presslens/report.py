@@ -26,19 +26,39 @@ from matplotlib.figure import Figure
 from presslens import Analysis, InputError, read_run
 from presslens.views import View, _corpus_stats, build_views, with_metadata
 
-__all__ = ["main", "render_html", "write_report"]
+__all__ = ["limits", "main", "render_html", "write_report"]
 
-LIMITS = """\
+def limits(manifest: dict) -> str:
+    """The "Limits" section, for the models the run used (its manifest): what the
+    sentiment means depends on the sentiment head (two labels, SST-2 style, or three) and on
+    where the entities' sentiment comes from (a target head, or the sentence)."""
+    info = manifest.get("models", {}).get("sentiment") or {}
+    classes = info.get("sentiment_classes") or len(info.get("labels", {}).get("sentiment", []))
+    if classes == 3:
+        sentiment = """<li><b>Sentiment has three classes</b> (negative, neutral, positive).
+It measures the tone of the wording as the model learned it, not the author's stance toward a
+country or person. Polarity is P(positive) − P(negative), not calibrated.</li>"""
+    else:
+        sentiment = """<li><b>Sentiment is movie-review sentiment.</b> The sentiment head has two
+labels (SST-2 style, trained on film reviews). On political prose it measures the tone of the
+wording, not the author's stance toward a country or person: a sentence condemning an invasion
+and one praising a treaty can both come out negative or positive for reasons unrelated to the
+dispute. Polarity is P(positive) − P(negative) per sentence, not calibrated.</li>"""
+    if manifest.get("mention_sentiment") == "target":
+        entity = """<li><b>Entity sentiment is the sentiment toward each mention</b>, from the
+model's target head (in "Japan condemned Russia's invasion" Japan and Russia get their own).
+It is the model's reading of one sentence at a time, not the article's stance; means over a
+handful of mentions (see the counts) are noise.</li>"""
+    else:
+        entity = """<li><b>Entity sentiment is sentence sentiment.</b> An entity's polarity is the
+mean polarity of the sentences that mention it (this model has no target head); it does not say
+what the sentence says <i>about</i> that entity. Means over a handful of mentions are
+noise.</li>"""
+    return f"""\
 <p><b>Read these figures with their limits in mind.</b></p>
 <ul>
-<li><b>Sentiment is movie-review sentiment.</b> The default model's sentiment head is trained on
-SST-2 (film reviews). On political prose it measures the tone of the wording, not the author's
-stance toward a country or person: a sentence condemning an invasion and one praising a treaty
-can both come out negative or positive for reasons unrelated to the dispute. Polarity is
-P(positive) − P(negative) per sentence, not calibrated.</li>
-<li><b>Entity sentiment is sentence sentiment.</b> An entity's polarity is the mean polarity of
-the sentences that mention it; it does not say what the sentence says <i>about</i> that entity.
-Means over a handful of sentences (see <i>n</i>) are noise.</li>
+{sentiment}
+{entity}
 <li><b>NER is uncased and trained on 1996 Reuters news (CoNLL-2003)</b>: expect missed or
 mistyped names (about 86 F1 on the CoNLL test set), nationality adjectives as MISC
 ("Russian"), and metonymy counted as places ("Tokyo" for the Japanese government).</li>
@@ -149,7 +169,7 @@ def render_html(run: Analysis, views: Sequence[View], *, title: str | None = Non
         "<h2>Documents</h2>",
         _table_html(doc_table, max_rows=50),
         "<h2>Limits</h2>",
-        LIMITS,
+        limits(m),
         "<p class='meta'>Made by <code>presslens report</code>. The tables behind every view "
         "are the run's Parquet files (documents, sentences, entities, entity_stats, "
         "cooccurrence, name_variants).</p>",

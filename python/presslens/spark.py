@@ -20,7 +20,9 @@ How it runs, all on Spark's scheduler, shuffles and writers:
    that distinct-name table reaches the driver, where the same Rust code as a local run
    resolves canonical names; the mapping is broadcast and joined back.
 3. ``entity_stats``, ``cooccurrence`` and ``name_variants`` are Spark aggregations with the
-   definitions of the local run (``src/link/stats.rs``).
+   definitions of the local run (``src/link/stats.rs``), from the mentions' sentiment
+   (``entities.polarity`` / ``sentiment_label``: toward the mention when the model has a
+   target head, else the sentence's).
 
 Run as a job: ``spark-submit -m presslens.spark INPUT OUTPUT --text-col text --id-col id``
 (``python -m presslens.spark --help``).
@@ -283,7 +285,8 @@ def analyze(
         StorageLevel.MEMORY_AND_DISK
     )
     entities = m.select(
-        "doc_id", "sent_idx", "start", "end", "text", "label", "score", "entity", "alias_source"
+        "doc_id", "sent_idx", "start", "end", "text", "label", "score", "sentiment_label",
+        "sentiment_score", "polarity", "entity", "alias_source",
     )
     entity_stats, cooccurrence, name_variants = _analysis_tables(m)
     return SparkTables(
@@ -316,26 +319,30 @@ def _describe(df: Any) -> str:
 
 def _analysis_tables(m: Any) -> tuple[Any, Any, Any]:
     """``entity_stats``, ``cooccurrence`` and ``name_variants`` from linked mentions, with
-    the local run's definitions (``Aggregator`` in ``src/link/stats.rs``): a sentence counts
-    once per entity; polarity and sentiment are the sentence's."""
+    the local run's definitions (``Aggregator`` in ``src/link/stats.rs``): polarity and
+    sentiment are the mentions' (``entities.polarity``, ``entities.sentiment_label``);
+    ``entity_stats`` averages and counts mentions; ``cooccurrence`` averages, over the
+    sentences mentioning both entities, each entity's mean mention polarity in the sentence
+    (``polarity_a``, ``polarity_b``) and the mean of the two (``mean_polarity``)."""
     from pyspark.sql import functions as F
 
     m = m.select(
         "doc_id", "sent_idx", "text", "entity", F.col("_ent_label").alias("label"),
-        F.col("_polarity").alias("polarity"), F.col("_sentiment").alias("sentiment"),
+        F.col("polarity").cast("double").alias("polarity"),
+        F.col("sentiment_label").alias("sentiment"),
     )
-    per_sent = m.groupBy("doc_id", "entity", "label", "sent_idx").agg(
-        F.count(F.lit(1)).alias("n"),
-        F.first("polarity").alias("polarity"),
-        F.first("sentiment").alias("sentiment"),
-    )
-    per_doc = per_sent.groupBy("doc_id", "entity", "label").agg(
-        F.sum("n").alias("mentions"),
-        F.count(F.lit(1)).alias("sentences"),
-        F.sum(F.col("polarity").cast("double")).alias("pol_sum"),
+
+    def n_label(label: str) -> Any:
+        return F.sum(F.when(F.col("sentiment") == label, 1).otherwise(0))
+
+    per_doc = m.groupBy("doc_id", "entity", "label").agg(
+        F.count(F.lit(1)).alias("mentions"),
+        F.countDistinct("sent_idx").alias("sentences"),
+        F.sum("polarity").alias("pol_sum"),
         F.count("polarity").alias("pol_n"),
-        F.sum(F.when(F.col("sentiment") == "positive", 1).otherwise(0)).alias("n_positive"),
-        F.sum(F.when(F.col("sentiment") == "negative", 1).otherwise(0)).alias("n_negative"),
+        n_label("positive").alias("n_positive"),
+        n_label("neutral").alias("n_neutral"),
+        n_label("negative").alias("n_negative"),
         F.min("sent_idx").alias("first_sent"),
         F.max("sent_idx").alias("last_sent"),
     )
@@ -346,6 +353,7 @@ def _analysis_tables(m: Any) -> tuple[Any, Any, Any]:
         F.sum("pol_sum").alias("pol_sum"),
         F.sum("pol_n").alias("pol_n"),
         F.sum("n_positive").alias("n_positive"),
+        F.sum("n_neutral").alias("n_neutral"),
         F.sum("n_negative").alias("n_negative"),
         F.min("first_sent").alias("first_sent"),
         F.max("last_sent").alias("last_sent"),
@@ -362,6 +370,7 @@ def _analysis_tables(m: Any) -> tuple[Any, Any, Any]:
             F.col("sentences").cast("long").alias("sentences"),
             F.when(F.col("pol_n") > 0, F.col("pol_sum") / F.col("pol_n")).alias("mean_polarity"),
             F.col("n_positive").cast("long").alias("n_positive"),
+            F.col("n_neutral").cast("long").alias("n_neutral"),
             F.col("n_negative").cast("long").alias("n_negative"),
             F.col("first_sent").cast("long").alias("first_sent"),
             F.col("last_sent").cast("long").alias("last_sent"),
@@ -370,12 +379,17 @@ def _analysis_tables(m: Any) -> tuple[Any, Any, Any]:
     entity_stats = stats(per_doc, "document", F.col("doc_id"), F.lit(1)).unionByName(
         stats(corpus, "corpus", F.lit(None), F.col("documents"))
     )
+    # Per sentence and entity: the mean polarity of its mentions there.
+    per_sent = m.groupBy("doc_id", "entity", "label", "sent_idx").agg(
+        F.avg("polarity").alias("polarity")
+    )
     a = per_sent.select(
         "doc_id", "sent_idx", F.col("entity").alias("entity_a"), F.col("label").alias("label_a"),
-        "polarity",
+        F.col("polarity").alias("pa"),
     )
     b = per_sent.select(
-        "doc_id", "sent_idx", F.col("entity").alias("entity_b"), F.col("label").alias("label_b")
+        "doc_id", "sent_idx", F.col("entity").alias("entity_b"), F.col("label").alias("label_b"),
+        F.col("polarity").alias("pb"),
     )
     ordered = (F.col("entity_a") < F.col("entity_b")) | (
         (F.col("entity_a") == F.col("entity_b")) & (F.col("label_a") < F.col("label_b"))
@@ -387,7 +401,9 @@ def _analysis_tables(m: Any) -> tuple[Any, Any, Any]:
         .agg(
             F.count(F.lit(1)).alias("sentences"),
             F.countDistinct("doc_id").alias("documents"),
-            F.avg(F.col("polarity").cast("double")).alias("mean_polarity"),
+            F.avg((F.col("pa") + F.col("pb")) / 2).alias("mean_polarity"),
+            F.avg("pa").alias("polarity_a"),
+            F.avg("pb").alias("polarity_b"),
         )
     )
     name_variants = m.groupBy("entity", "label", "doc_id", F.col("text").alias("surface")).agg(

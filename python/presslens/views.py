@@ -7,8 +7,9 @@ notebook ``notebooks/seed_analysis.ipynb`` and the HTML report (:mod:`presslens.
 use the same functions.
 
 Views: sentiment along each article, mean polarity per article, top entities per article,
-how each document names an entity (``name_variants``), entity sentiment per document, and
-entity co-occurrence. Views stay bounded on large corpora: the per-document views show the
+how each document names an entity (``name_variants``), entity sentiment per document (the
+mentions' sentiment: toward each mention when the model has a target head), and entity
+co-occurrence. Views stay bounded on large corpora: the per-document views show the
 documents with the most sentences (``max_docs``), and the report says so. With ``by`` (a
 ``documents`` column such as ``outlet``, kept from the input or joined with
 :func:`with_metadata`) they compare groups of articles instead.
@@ -44,6 +45,7 @@ __all__ = [
 ]
 
 NEG, POS, NEUTRAL = "#c0392b", "#2471a3", "#7f8c8d"
+_LABEL_COLOURS = {"positive": POS, "negative": NEG, "neutral": NEUTRAL}
 
 
 @dataclass(frozen=True)
@@ -297,7 +299,8 @@ def sentiment_arcs(
     for ax, doc_id in zip(axes, docs):
         d = sents.filter(pl.col("doc_id") == doc_id).sort("sent_idx")
         x, y = d["sent_idx"].to_list(), d["polarity"].to_list()
-        ax.bar(x, y, width=0.85, color=[POS if v >= 0 else NEG for v in y], alpha=0.45)
+        colours = [_LABEL_COLOURS.get(lab, NEUTRAL) for lab in d["sentiment_label"].to_list()]
+        ax.bar(x, y, width=0.85, color=colours, alpha=0.45)
         if len(y) >= 2:
             smooth = d["polarity"].rolling_mean(window, center=True, min_samples=1).to_list()
             ax.plot(x, smooth, color="black", linewidth=1.2)
@@ -312,7 +315,10 @@ def sentiment_arcs(
         sents.group_by("doc_id")
         .agg(
             pl.len().alias("sentences"),
-            (pl.col("polarity") > 0).mean().round(3).alias("share_positive"),
+            *[
+                (pl.col("sentiment_label") == label).mean().round(3).alias(f"share_{label}")
+                for label in ("positive", "neutral", "negative")
+            ],
             pl.col("polarity").mean().round(3).alias("mean_polarity"),
         )
         .sort("doc_id")
@@ -320,9 +326,10 @@ def sentiment_arcs(
     n_docs = run.documents.filter(pl.col("error").is_null()).height
     shown = "" if n_docs <= len(docs) else f" (the {len(docs)} longest of {n_docs} documents)"
     text = (
-        f"Each bar is one sentence{shown}: blue positive, red negative; the line is a "
-        f"centred rolling mean over {window} sentences. Runs of negative sentences show where "
-        "an article turns to conflict, sanctions or blame."
+        f"Each bar is one sentence{shown}, its height the polarity (P(positive) − "
+        "P(negative)), its colour the label: blue positive, grey neutral, red negative; the "
+        f"line is a centred rolling mean over {window} sentences. Runs of negative sentences "
+        "show where an article turns to conflict, sanctions or blame."
     )
     return View("Sentiment along each article", text, table, fig)
 
@@ -496,40 +503,45 @@ def entity_sentiment(
     max_docs: int = 12,
     by: str | None = None,
 ) -> View:
-    """Mean polarity of the sentences mentioning each entity, per article (or value of the
-    ``by`` column)."""
+    """Mean polarity of each entity's mentions, per article (or value of the ``by``
+    column), with the counts of positive, neutral and negative mentions.
+
+    A mention's polarity is the sentiment toward it when the model has a target head
+    (``run.manifest["mention_sentiment"] == "target"``), else its sentence's."""
     chosen = list(entities) if entities else _default_entities(run)
     units = _units(run, by, max_docs)
+    stats = run.entity_stats
+    if "n_neutral" not in stats.columns:  # a run of presslens before three-class sentiment
+        stats = stats.with_columns(pl.lit(0, pl.Int64).alias("n_neutral"))
     per_unit = (
         units.attach(
-            run.entity_stats.filter(
+            stats.filter(
                 (pl.col("scope") == "document")
                 & pl.col("entity").is_in(chosen)
                 & pl.col("mean_polarity").is_not_null()
             )
         )
         # Pool documents (and an entity tagged with two labels): the means are over
-        # sentences, so weight them by sentences.
+        # mentions, so weight them by mentions.
         .group_by("unit", "entity")
         .agg(
             (
-                (pl.col("mean_polarity") * pl.col("sentences")).sum()
-                / pl.col("sentences").sum()
+                (pl.col("mean_polarity") * pl.col("mentions")).sum()
+                / pl.col("mentions").sum()
             ).alias("mean_polarity"),
-            pl.col("sentences").sum(),
+            pl.col("mentions", "n_positive", "n_neutral", "n_negative").sum(),
         )
     )
-    look = {(u, e): (p, m) for u, e, p, m in per_unit.iter_rows()}
-    values = [[look.get((u, e), (None, 0))[0] for e in chosen] for u in units.order]
-    notes = [
-        [
-            f"{look[(u, e)][0]:+.2f}\nn={look[(u, e)][1]}"
-            if (u, e) in look
-            else "–"
-            for e in chosen
-        ]
-        for u in units.order
-    ]
+    look = {(row[0], row[1]): row[2:] for row in per_unit.iter_rows()}
+    values = [[look.get((u, e), (None,))[0] for e in chosen] for u in units.order]
+
+    def note(u: str, e: str) -> str:
+        if (u, e) not in look:
+            return "–"
+        p, _, pos, neu, neg = look[(u, e)]
+        return f"{p:+.2f}\n{pos}/{neu}/{neg}"
+
+    notes = [[note(u, e) for e in chosen] for u in units.order]
     fig = None
     if chosen and units.order:
         fig = _heatmap(
@@ -540,7 +552,7 @@ def entity_sentiment(
             cmap="RdBu",
             vmin=-1,
             vmax=1,
-            colorbar="mean polarity of sentences mentioning it",
+            colorbar="mean polarity of its mentions",
         )
     table = (
         per_unit.with_columns(pl.col("mean_polarity").round(3))
@@ -548,10 +560,23 @@ def entity_sentiment(
         .rename({"unit": units.key})
         .sort(units.key)
     )
+    if run.manifest.get("mention_sentiment") == "target":
+        what = (
+            "the sentiment toward each mention (the model's target head: in \"Japan "
+            "condemned Russia\" Japan and Russia get their own), averaged over the entity's "
+            "mentions"
+        )
+        caveat = "It is the model's reading of each sentence, not the article's stance."
+    else:
+        what = (
+            "the mean polarity of the sentences that mention the entity (this model has no "
+            "target head: every entity of a sentence gets that sentence's polarity)"
+        )
+        caveat = "It says in what tone an article writes around an entity, not whether it "
+        caveat += "supports it."
     text = (
-        f"For each {units.noun} and entity, the mean polarity of the sentences that mention "
-        "the entity (n = sentences; – = not mentioned). It says in what tone an article writes "
-        "around an entity, not whether it supports it."
+        f"For each {units.noun} and entity: {what}. Under each mean, the numbers of positive "
+        f"/ neutral / negative mentions (– = not mentioned). {caveat}"
     )
     return View(f"Entity sentiment per {units.noun}", text, table, fig)
 
@@ -589,12 +614,17 @@ def cooccurrence(run: Analysis, *, n: int = 12) -> View:
     table = (
         co.sort(["sentences", "documents"], descending=True)
         .head(15)
-        .with_columns(pl.col("mean_polarity").round(3))
+        .with_columns(
+            pl.col(c).round(3)
+            for c in ("mean_polarity", "polarity_a", "polarity_b")
+            if c in co.columns
+        )
     )
     text = (
         f"Sentences that mention both entities, for the {len(top)} most mentioned entities "
-        "(top pairs of the whole corpus in the table, with the mean polarity of those "
-        "sentences). Pairs show which actors the articles put side by side."
+        "(top pairs of the whole corpus in the table, with the mean polarity of each "
+        "entity's mentions in those sentences, polarity_a and polarity_b, and of both, "
+        "mean_polarity). Pairs show which actors the articles put side by side."
     )
     return View("Entity co-occurrence", text, table, fig)
 

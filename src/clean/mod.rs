@@ -13,7 +13,8 @@
 //!    |----------------------------------------------------------------|-------------|
 //!    | `‘` `’` `‚` `‛` `′` `‹` `›` (U+2018 U+2019 U+201A U+201B U+2032 U+2039 U+203A) | `'` |
 //!    | `“` `”` `„` `‟` `″` `«` `»` (U+201C U+201D U+201E U+201F U+2033 U+00AB U+00BB) | `"` |
-//!    | `‐` `‑` `‒` `–` `—` `―` `−` (U+2010..=U+2015, U+2212)          | `-`         |
+//!    | `‐` `‑` `‒` `−` (hyphens, figure dash, minus: U+2010..=U+2012, U+2212) | `-`  |
+//!    | `–` `—` `―` (en dash, em dash, horizontal bar: U+2013..=U+2015) | `—`        |
 //!    | tab, NBSP, thin/em/en/ideographic spaces, any other Unicode `White_Space` | space |
 //!    | zero-width space/non-joiner/joiner (U+200B..=U+200D), BOM (U+FEFF), soft hyphen (U+00AD), word joiner (U+2060), Mongolian vowel separator (U+180E), LRM/RLM (U+200E, U+200F), bidi embeddings and isolates (U+202A..=U+202E, U+2066..=U+2069) | removed |
 //!    | other control characters (`Cc`)                                | removed     |
@@ -43,9 +44,9 @@
 //! maps byte offsets in the cleaned text back to the raw text; [`CleanRules::clean`] does not
 //! build one (the pipeline never needs it).
 //!
-//! Known limitations: dashes become `-` even between words (`Japan—though` →
-//! `Japan-though`, one token for later stages); NFKC also folds `²` → `2`, `ﬁ` → `fi`,
-//! `½` → `1⁄2`; removing U+200D splits emoji ZWJ sequences; the rules are English-only;
+//! Dashes stay dashes (`Japan—though`, `Trump–Putin`): a hyphen would glue the words into
+//! one news word, and one entity, for the later stages. Known limitations: NFKC also folds
+//! `²` → `2`, `ﬁ` → `fi`, `½` → `1⁄2`; removing U+200D splits emoji ZWJ sequences; the rules are English-only;
 //! duplicate detection is per line (a repeated article whose paragraphs were re-wrapped
 //! differently is not caught).
 //!
@@ -541,7 +542,7 @@ mod tests {
         ));
         assert!(c
             .text
-            .contains("Tokyo - under intense American pressure - condemned Moscow"));
+            .contains("Tokyo — under intense American pressure — condemned Moscow"));
         assert!(
             !c.text.contains("Translate Website")
                 && !c.text.contains("Theme:")
@@ -568,7 +569,7 @@ mod tests {
         let c = clean(&seed("003"));
         assert_eq!(
             c.title.as_deref(),
-            Some("Vitalizing Russia-Japan Relations - OpEd")
+            Some("Vitalizing Russia-Japan Relations — OpEd")
         );
         assert!(c.text.contains("\n\nKuril Islands\n\n"));
         assert!(c.text.contains("\n\nDr. Abdul Ruff\n\n"));

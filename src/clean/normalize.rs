@@ -22,7 +22,11 @@ pub fn normalize_char(c: char) -> Option<char> {
         | '\u{203A}' => Some('\''),
         '\u{201C}' | '\u{201D}' | '\u{201E}' | '\u{201F}' | '\u{2033}' | '\u{00AB}'
         | '\u{00BB}' => Some('"'),
-        '\u{2010}'..='\u{2015}' | '\u{2212}' => Some('-'),
+        // Hyphens and the minus sign become `-`; dashes (en, em, horizontal bar) one dash,
+        // `—`, so that a dash between words ("Trump—complained") never glues them into
+        // one hyphenated word for the later stages.
+        '\u{2010}'..='\u{2012}' | '\u{2212}' => Some('-'),
+        '\u{2013}'..='\u{2015}' => Some('\u{2014}'),
         '\u{200B}'..='\u{200F}'
         | '\u{FEFF}'
         | '\u{00AD}'
@@ -272,8 +276,8 @@ mod tests {
 
     #[test]
     fn dashes() {
-        assert_eq!(txt("a‐b‑c‒d–e—f―g−h"), "a-b-c-d-e-f-g-h");
-        assert_eq!(txt("x﹘y －z"), "x-y -z");
+        assert_eq!(txt("a‐b‑c‒d–e—f―g−h"), "a-b-c-d—e—f—g-h");
+        assert_eq!(txt("x﹘y －z"), "x—y -z");
     }
 
     #[test]
@@ -311,7 +315,9 @@ mod tests {
     #[test]
     fn normalize_char_table() {
         assert_eq!(normalize_char('’'), Some('\''));
-        assert_eq!(normalize_char('—'), Some('-'));
+        assert_eq!(normalize_char('—'), Some('—'));
+        assert_eq!(normalize_char('–'), Some('—'));
+        assert_eq!(normalize_char('‑'), Some('-'));
         assert_eq!(normalize_char('\u{A0}'), Some(' '));
         assert_eq!(normalize_char('\u{AD}'), None);
         assert_eq!(normalize_char('é'), Some('é'));

@@ -68,9 +68,9 @@ mod tests {
     #[test]
     fn offset_map_simple() {
         let raw =
-            "  Title \r\n\r\n\r\nHe said \u{201C}no\u{201D}\u{A0}\u{A0}— twice.\n0\nEnd  here.\n";
+            "  Title \r\n\r\n\r\nHe said \u{201C}no\u{201D}\u{A0}\u{A0}– twice.\n0\nEnd  here.\n";
         let (c, m) = check_map(raw);
-        assert_eq!(c.text, "Title\n\nHe said \"no\" - twice.\nEnd here.");
+        assert_eq!(c.text, "Title\n\nHe said \"no\" — twice.\nEnd here.");
         // Untouched substrings map exactly.
         for sub in ["Title", "He said", "twice.", "End", "here."] {
             let a = c.text.find(sub).expect("sub");
@@ -80,8 +80,9 @@ mod tests {
         // A rewritten char maps to its whole raw source.
         let q = c.text.find('"').expect("quote");
         assert_eq!(&raw[m.to_raw_range(q..q + 1)], "\u{201C}");
-        let d = c.text.find('-').expect("dash");
-        assert_eq!(&raw[m.to_raw_range(d..d + 1)], "—");
+        // An en dash becomes the em dash.
+        let d = c.text.find('—').expect("dash");
+        assert_eq!(&raw[m.to_raw_range(d..d + '—'.len_utf8())], "–");
         assert_eq!(m.to_raw(c.text.len()), raw.find("here.").expect("x") + 5);
         // Anchors are sorted and only where the delta changes.
         let a = m.anchors();

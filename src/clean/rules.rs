@@ -215,7 +215,7 @@ const BUILTIN_RULES: &[Rule] = &[
     },
     Rule {
         family: "footer",
-        pattern: r"^(?:.{0,150}[.,;:|-] ?)?all rights reserved[.!]*$",
+        pattern: r"^(?:.{0,150}[.,;:|—-] ?)?all rights reserved[.!]*$",
         example: "All rights reserved.",
     },
     Rule {
@@ -440,7 +440,8 @@ impl CleanRules {
     /// Patterns use the [`regex`] syntax and are compiled case-insensitively (write `(?-i)`
     /// to opt out).  A pattern may match anywhere in the line: anchor it with `^…$` to match
     /// whole lines only (`"^SPONSORED$"`).  Lines are matched after normalisation, so write
-    /// straight quotes and `-` rather than `’` or `—`.
+    /// straight quotes rather than `’`, `-` for hyphens and `—` for dashes (en and em
+    /// dashes become `—`).
     ///
     /// # Errors
     /// [`CleanError::Pattern`] naming the first invalid pattern.

@@ -8,18 +8,131 @@ use rayon::prelude::*;
 use tch::{Device, Kind, Tensor};
 
 use super::casing::casing_ids;
-use super::model::{LoadedModel, Replica, Task};
+use super::model::{LoadedModel, Pooling, Replica, TargetHead, Task};
 use super::ner::{decode_entities, extend_directional, news_word_ids, trim_entities, TokenProbs};
 use super::sentiment::{polarity_indices, sentiment_from_probs};
 use super::SentenceOutput;
 use crate::error::{Error, Result};
 
 /// The heads' label probabilities for one batch, row-major: sentiment `[row, label]`,
-/// NER `[row, position, label]` with rows `max_len` positions long.
+/// NER `[row, position, label]` with rows `max_len` positions long; and the encoder
+/// outputs the target head reads, when it runs.
 struct BatchProbs {
     sentiment: Option<Vec<f32>>,
     ner: Option<Vec<f32>>,
     max_len: usize,
+    hidden: Option<Hidden>,
+}
+
+/// A batch's encoder outputs, row-major: the last hidden states `[row, position, hidden]`
+/// and, when the target head reads it, the pooler output `[row, hidden]`.
+struct Hidden {
+    states: Vec<f32>,
+    pooled: Option<Vec<f32>>,
+}
+
+/// Which heads a run computes.
+#[derive(Debug, Clone, Copy)]
+struct Want {
+    sentiment: bool,
+    ner: bool,
+    /// The target head, for every entity mention (needs `ner`).
+    target: bool,
+}
+
+/// Sentences whose hidden states are kept at once for the target head: groups of about
+/// this many tokens (MiniLM, 384 floats per token: 50 MB).
+const TARGET_GROUP_TOKENS: usize = 32 * 1024;
+
+/// A window of a sentence and where the encoder's outputs for it are: batch and row.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    piece: usize,
+    batch: usize,
+    row: usize,
+}
+
+/// The target head's input for the mention at characters `start..end` of a sentence: the
+/// parts of `head.pooling` concatenated, from one window of the sentence. The mention's
+/// word pieces are the tokens whose character offsets overlap it; the window is the one
+/// that holds all of them with the most context on the shorter side (as NER takes each
+/// token from the window where it is most central; the first on ties), else — a mention
+/// longer than a window — the one holding most of them, whose pieces alone are pooled.
+/// `None` when no token overlaps the mention.
+fn mention_input(
+    head: &TargetHead,
+    t: &Tokens,
+    start: usize,
+    end: usize,
+    windows: &[Window],
+    pieces: &[Piece],
+    encoded: &[BatchProbs],
+) -> Option<Vec<f32>> {
+    let tokens: Vec<usize> = t
+        .offsets
+        .iter()
+        .enumerate()
+        .filter(|&(_, &(s, e))| e > s && s < end && e > start)
+        .map(|(i, _)| i)
+        .collect();
+    let (&a, &b) = (tokens.first()?, tokens.last()?);
+    let mut best: Option<((bool, usize), Window)> = None;
+    for w in windows {
+        let p = pieces[w.piece];
+        let key = if p.start <= a && b < p.end {
+            (true, (a - p.start).min(p.end - 1 - b))
+        } else {
+            let inside = tokens
+                .iter()
+                .filter(|&&i| p.start <= i && i < p.end)
+                .count();
+            if inside == 0 {
+                continue;
+            }
+            (false, inside)
+        };
+        if best.as_ref().is_none_or(|(k, _)| key > *k) {
+            best = Some((key, *w));
+        }
+    }
+    let (_, w) = best?;
+    let p = pieces[w.piece];
+    let out = &encoded[w.batch];
+    let states = &out.hidden.as_ref()?.states;
+    let h = head.hidden;
+    let base = w.row * out.max_len * h;
+    let at = |pos: usize| states.get(base + pos * h..base + (pos + 1) * h);
+    let inside: Vec<&[f32]> = tokens
+        .iter()
+        .filter(|&&i| p.start <= i && i < p.end)
+        .map(|&i| at(1 + i - p.start))
+        .collect::<Option<_>>()?;
+    let mut x = Vec::with_capacity(h * head.pooling.len());
+    for part in &head.pooling {
+        match part {
+            Pooling::Cls => x.extend_from_slice(at(0)?),
+            Pooling::Mean => {
+                let mut m = vec![0.0f32; h];
+                for v in &inside {
+                    m.iter_mut().zip(*v).for_each(|(a, b)| *a += b);
+                }
+                let n = inside.len() as f32;
+                x.extend(m.iter().map(|a| a / n));
+            }
+            Pooling::Max => {
+                let mut m = vec![f32::NEG_INFINITY; h];
+                for v in &inside {
+                    m.iter_mut().zip(*v).for_each(|(a, b)| *a = a.max(*b));
+                }
+                x.extend(m);
+            }
+            Pooling::Pooler => {
+                let pooled = out.hidden.as_ref()?.pooled.as_ref()?;
+                x.extend_from_slice(pooled.get(w.row * h..(w.row + 1) * h)?);
+            }
+        }
+    }
+    Some(x)
 }
 
 /// One sentence's sentiment, summed over its windows: each window's label probabilities
@@ -137,6 +250,11 @@ impl LoadedModel {
 
     /// Run the encoder once per window and every requested head on it. Batches are
     /// encoded in parallel, one per replica (stream) at a time, on the current rayon pool.
+    ///
+    /// With [`Task::Target`] (and NER), each entity mention also gets the sentiment toward
+    /// it from the target head, on the hidden states of the same encoder pass: they are kept
+    /// until the sentence's entities are decoded, so sentences are then run in groups of
+    /// about [`TARGET_GROUP_TOKENS`] tokens to bound that memory.
     pub(super) fn run(
         &self,
         sentences: &[&str],
@@ -144,12 +262,51 @@ impl LoadedModel {
         batch_size: usize,
         out: &mut [SentenceOutput],
     ) -> Result<()> {
-        let want_sent = tasks.contains(&Task::Sentiment) && self.has(Task::Sentiment);
-        let want_ner = tasks.contains(&Task::Ner) && self.has(Task::Ner);
-        if !want_sent && !want_ner {
+        let want = Want {
+            sentiment: tasks.contains(&Task::Sentiment) && self.has(Task::Sentiment),
+            ner: tasks.contains(&Task::Ner) && self.has(Task::Ner),
+            target: tasks.contains(&Task::Target)
+                && tasks.contains(&Task::Ner)
+                && self.has(Task::Ner)
+                && self.target.is_some(),
+        };
+        if !want.sentiment && !want.ner {
             return Ok(());
         }
         let toks = self.tokenize(sentences)?;
+        if !want.target {
+            return self.run_group(sentences, &toks, want, batch_size, out);
+        }
+        let mut start = 0;
+        while start < sentences.len() {
+            let (mut end, mut n) = (start, 0);
+            while end < sentences.len()
+                && (end == start || n + toks[end].ids.len() + 2 <= TARGET_GROUP_TOKENS)
+            {
+                n += toks[end].ids.len() + 2;
+                end += 1;
+            }
+            self.run_group(
+                &sentences[start..end],
+                &toks[start..end],
+                want,
+                batch_size,
+                &mut out[start..end],
+            )?;
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// [`LoadedModel::run`] on tokenised sentences.
+    fn run_group(
+        &self,
+        sentences: &[&str],
+        toks: &[Tokens],
+        want: Want,
+        batch_size: usize,
+        out: &mut [SentenceOutput],
+    ) -> Result<()> {
         let content = self.window - 2;
         let pieces = make_pieces(
             &toks.iter().map(|t| t.ids.len()).collect::<Vec<_>>(),
@@ -167,8 +324,7 @@ impl LoadedModel {
 
         let n_labels = |t: Task| self.labels.get(&t).map_or(0, Vec::len);
         let (n_sent_labels, n_ner_labels) = (n_labels(Task::Sentiment), n_labels(Task::Ner));
-        let encode =
-            |batch: &&[usize]| self.encode_batch(batch, &pieces, &toks, want_sent, want_ner);
+        let encode = |batch: &&[usize]| self.encode_batch(batch, &pieces, toks, want);
         let encoded: Vec<BatchProbs> = if self.replicas.len() > 1 && batches.len() > 1 {
             batches.par_iter().map(encode).collect::<Result<_>>()?
         } else {
@@ -180,12 +336,21 @@ impl LoadedModel {
         // central.
         let mut tok_probs: Vec<TokenProbs> = toks
             .iter()
-            .map(|t| TokenProbs::new(if want_ner { t.ids.len() } else { 0 }, n_ner_labels))
+            .map(|t| TokenProbs::new(if want.ner { t.ids.len() } else { 0 }, n_ner_labels))
             .collect();
-        for (batch, probs) in batches.iter().zip(&encoded) {
+        // Per sentence: its windows, where their encoder outputs are (for the target head).
+        let mut windows: Vec<Vec<Window>> = vec![Vec::new(); sentences.len()];
+        for (bi, (batch, probs)) in batches.iter().zip(&encoded).enumerate() {
             for (row, &pi) in batch.iter().enumerate() {
                 let p = pieces[pi];
                 let len = p.end - p.start;
+                if want.target {
+                    windows[p.sent].push(Window {
+                        piece: pi,
+                        batch: bi,
+                        row,
+                    });
+                }
                 if let Some(sp) = &probs.sentiment {
                     let sum = &mut sent_sums[p.sent];
                     let w = len as f32;
@@ -205,7 +370,7 @@ impl LoadedModel {
             }
         }
 
-        if want_sent {
+        if want.sentiment {
             let labels = &self.labels[&Task::Sentiment];
             let (pos, neg) = polarity_indices(labels);
             for (o, sum) in out.iter_mut().zip(&sent_sums) {
@@ -214,13 +379,24 @@ impl LoadedModel {
                 }
             }
         }
-        if want_ner {
+        if want.ner {
             let labels = &self.labels[&Task::Ner];
-            for (((o, t), probs), text) in out.iter_mut().zip(&toks).zip(&tok_probs).zip(sentences)
-            {
+            for (((o, t), probs), text) in out.iter_mut().zip(toks).zip(&tok_probs).zip(sentences) {
                 o.entities = decode_entities(t, probs, labels, self.ner_decoding);
                 extend_directional(text, &mut o.entities);
                 trim_entities(text, &mut o.entities);
+            }
+        }
+        if let (true, Some(head)) = (want.target, &self.target) {
+            let labels = &self.labels[&Task::Target];
+            let (pos, neg) = polarity_indices(labels);
+            for ((o, t), ws) in out.iter_mut().zip(toks).zip(&mut windows) {
+                // In the order of the sentence (the order `make_pieces` made them).
+                ws.sort_by_key(|w| w.piece);
+                for e in &mut o.entities {
+                    e.sentiment = mention_input(head, t, e.start, e.end, ws, &pieces, &encoded)
+                        .map(|x| sentiment_from_probs(&head.probs(&x), labels, pos, neg));
+                }
             }
         }
         Ok(())
@@ -246,8 +422,7 @@ impl LoadedModel {
         batch: &[usize],
         pieces: &[Piece],
         toks: &[Tokens],
-        want_sent: bool,
-        want_ner: bool,
+        want: Want,
     ) -> Result<BatchProbs> {
         let longest = batch
             .iter()
@@ -287,20 +462,32 @@ impl LoadedModel {
                     .ok_or_else(|| Error::Inference(format!("no {task:?} head")))?;
                 to_vec_f32(&head.forward(x)?.softmax(-1, Kind::Float))
             };
-            let sentiment = if want_sent {
+            let sentiment = if want.sentiment {
                 Some(probs(Task::Sentiment, &o.pooled)?)
             } else {
                 None
             };
-            let ner = if want_ner {
+            let ner = if want.ner {
                 Some(probs(Task::Ner, &o.hidden)?)
             } else {
                 None
+            };
+            let hidden = match (&self.target, want.target) {
+                (Some(head), true) => Some(Hidden {
+                    states: to_vec_f32(&o.hidden)?,
+                    pooled: if head.pooling.contains(&Pooling::Pooler) {
+                        Some(to_vec_f32(&o.pooled)?)
+                    } else {
+                        None
+                    },
+                }),
+                _ => None,
             };
             Ok(BatchProbs {
                 sentiment,
                 ner,
                 max_len,
+                hidden,
             })
         })
     }

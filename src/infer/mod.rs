@@ -9,7 +9,10 @@
 //! - `BertForSequenceClassification` (head `classifier` on the pooled output): sentiment;
 //! - `BertForTokenClassification` (head `classifier` on every token): NER;
 //! - presslens multi-task (`"presslens_heads"` in config.json): one encoder, both heads,
-//!   so each sentence is encoded once for both tasks.
+//!   so each sentence is encoded once for both tasks; optionally a target head (kind
+//!   `span`) that gives the sentiment toward each entity mention from the same encoder
+//!   pass (see `encode::mention_input`). Sentence sentiment heads have 2 labels (SST-2
+//!   style) or 3 (negative, neutral, positive).
 //!
 //! Speed: sentences are tokenised in parallel, cut into windows when longer than the
 //! model's window (never silently truncated), sorted by length and batched so that padding
@@ -59,6 +62,10 @@ pub struct Entity {
     pub end: usize,
     pub label: String,
     pub score: f32,
+    /// The sentiment toward this mention, from the NER model's target head (`None` when the
+    /// target head did not run: no such head, sentiment from another model, or sentiment
+    /// off; see [`Analyzer::mention_sentiment`]).
+    pub sentiment: Option<Sentiment>,
 }
 
 /// Everything inferred for one sentence.

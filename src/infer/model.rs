@@ -23,6 +23,64 @@ use crate::error::{Error, Result};
 pub enum Task {
     Sentiment,
     Ner,
+    /// Target-dependent sentiment: the sentiment toward one entity mention (a `span` head).
+    Target,
+}
+
+/// One part of a target head's input (`"pooling"` in its config), each `hidden` wide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Pooling {
+    /// The last hidden state at `[CLS]` (position 0; not the pooler).
+    Cls,
+    /// The mean of the last hidden states of the mention's word pieces.
+    Mean,
+    /// Their element-wise maximum.
+    Max,
+    /// The pooler output.
+    Pooler,
+}
+
+impl Pooling {
+    fn parse(name: &str) -> Option<Self> {
+        match name {
+            "cls" => Some(Pooling::Cls),
+            "mean" => Some(Pooling::Mean),
+            "max" => Some(Pooling::Max),
+            "pooler" => Some(Pooling::Pooler),
+            _ => None,
+        }
+    }
+}
+
+/// The target (mention sentiment) head, kept as plain float32 numbers: it runs on a few
+/// vectors per mention after the encoder, on the CPU.
+#[derive(Debug, Clone)]
+pub(super) struct TargetHead {
+    pub(super) pooling: Vec<Pooling>,
+    /// `[n_labels, pooling.len() * hidden]`, row-major.
+    pub(super) weight: Vec<f32>,
+    pub(super) bias: Vec<f32>,
+    pub(super) hidden: usize,
+}
+
+impl TargetHead {
+    /// Label probabilities for one input vector (`pooling.len() * hidden` values).
+    pub(super) fn probs(&self, x: &[f32]) -> Vec<f32> {
+        let n_in = x.len();
+        let logits: Vec<f32> = self
+            .bias
+            .iter()
+            .enumerate()
+            .map(|(k, b)| {
+                let row = &self.weight[k * n_in..(k + 1) * n_in];
+                b + row.iter().zip(x).map(|(w, v)| w * v).sum::<f32>()
+            })
+            .collect();
+        let top = logits.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let exp: Vec<f32> = logits.iter().map(|l| (l - top).exp()).collect();
+        let sum: f32 = exp.iter().sum();
+        exp.iter().map(|e| e / sum).collect()
+    }
 }
 
 /// A task head's weights: a linear layer on the pooled output (sentiment) or on every
@@ -203,11 +261,15 @@ fn locate_files(spec: &ModelSpec) -> Result<ModelFiles> {
 /// How a head is declared in `config.json`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct HeadSpec {
-    /// `sequence` (one label per sentence, from the pooled output) or `token`.
+    /// `sequence` (one label per sentence, from the pooled output), `token` (one label per
+    /// token) or `span` (one label per entity mention: the target head).
     pub kind: String,
     /// Variable prefix of the head's `weight`/`bias` in the weights file.
     pub weights: String,
     pub id2label: HashMap<String, String>,
+    /// A `span` head's input, in order: `cls`, `mean`, `max`, `pooler` (see [`Pooling`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pooling: Option<Vec<String>>,
 }
 
 fn labels_from(id2label: &HashMap<String, String>, spec: &ModelSpec) -> Result<Vec<String>> {
@@ -235,6 +297,7 @@ fn heads_from_config(cfg: &serde_json::Value, spec: &ModelSpec) -> Result<Vec<(T
             let task = match name.as_str() {
                 "sentiment" => Task::Sentiment,
                 "ner" => Task::Ner,
+                "target" => Task::Target,
                 _ => continue,
             };
             out.push((task, h));
@@ -268,6 +331,7 @@ fn heads_from_config(cfg: &serde_json::Value, spec: &ModelSpec) -> Result<Vec<(T
             kind: kind.into(),
             weights: "classifier".into(),
             id2label,
+            pooling: None,
         },
     )])
 }
@@ -418,6 +482,8 @@ pub struct LoadedModel {
     /// Feed casing classes as token-type ids (else zeros).
     pub(super) casing: bool,
     pub(super) ner_decoding: NerDecoding,
+    /// The target head (`presslens_heads["target"]`), if the model has one.
+    pub(super) target: Option<TargetHead>,
 }
 
 /// Description of a loaded model for the manifest.
@@ -431,6 +497,13 @@ pub struct ModelInfo {
     /// `int8` or `fp32` (empty in manifests written before precisions existed).
     #[serde(default)]
     pub precision: String,
+    /// Labels of the sentence sentiment head: 2 (SST-2 style: negative, positive) or 3
+    /// (negative, neutral, positive); `None` without a sentiment head.
+    #[serde(default)]
+    pub sentiment_classes: Option<usize>,
+    /// Does the model have a target head (sentiment toward each entity mention)?
+    #[serde(default)]
+    pub target_head: bool,
 }
 
 impl std::fmt::Debug for LoadedModel {
@@ -444,6 +517,7 @@ impl std::fmt::Debug for LoadedModel {
             .field("device", &self.device)
             .field("casing", &self.casing)
             .field("ner_decoding", &self.ner_decoding)
+            .field("target", &self.target.as_ref().map(|t| &t.pooling))
             .finish()
     }
 }
@@ -482,7 +556,29 @@ impl LoadedModel {
         if head_specs.is_empty() {
             return Err(Error::model(spec, "no sentiment or ner head declared"));
         }
-        let needs_pooler = head_specs.iter().any(|(_, h)| h.kind == "sequence");
+        let mut target_pooling = Vec::new();
+        for (task, h) in &head_specs {
+            if *task != Task::Target {
+                continue;
+            }
+            let names = h.pooling.as_deref().unwrap_or_default();
+            if names.is_empty() {
+                return Err(Error::model(
+                    spec,
+                    "the target head needs a non-empty \"pooling\" (cls, mean, max, pooler)",
+                ));
+            }
+            for name in names {
+                target_pooling.push(Pooling::parse(name).ok_or_else(|| {
+                    Error::model(
+                        spec,
+                        format!("target pooling '{name}' must be cls, mean, max or pooler"),
+                    )
+                })?);
+            }
+        }
+        let needs_pooler = head_specs.iter().any(|(_, h)| h.kind == "sequence")
+            || target_pooling.contains(&Pooling::Pooler);
         let casing = casing_from_config(&cfg, bert_cfg.type_vocab_size, spec)?;
         let ner_decoding = decoding_from_config(&cfg, spec)?;
 
@@ -498,13 +594,21 @@ impl LoadedModel {
         let mut labels = HashMap::new();
         let mut head_vars = HashMap::new();
         for (task, h) in head_specs {
-            if !matches!(h.kind.as_str(), "sequence" | "token") {
+            if !matches!(h.kind.as_str(), "sequence" | "token" | "span") {
                 return Err(Error::model(
                     spec,
-                    format!("head kind '{}' must be 'sequence' or 'token'", h.kind),
+                    format!(
+                        "head kind '{}' must be 'sequence', 'token' or 'span'",
+                        h.kind
+                    ),
                 ));
             }
-            if (task == Task::Sentiment) != (h.kind == "sequence") {
+            let want_kind = match task {
+                Task::Sentiment => "sequence",
+                Task::Ner => "token",
+                Task::Target => "span",
+            };
+            if h.kind != want_kind {
                 return Err(Error::model(
                     spec,
                     format!("head for {task:?} has kind '{}'", h.kind),
@@ -515,12 +619,12 @@ impl LoadedModel {
             for part in h.weights.split('.') {
                 p = &p / part;
             }
-            nn::linear(
-                &p,
-                bert_cfg.hidden_size,
-                task_labels.len() as i64,
-                Default::default(),
-            );
+            let n_in = if task == Task::Target {
+                bert_cfg.hidden_size * target_pooling.len() as i64
+            } else {
+                bert_cfg.hidden_size
+            };
+            nn::linear(&p, n_in, task_labels.len() as i64, Default::default());
             labels.insert(task, task_labels);
             head_vars.insert(task, h.weights);
         }
@@ -543,7 +647,25 @@ impl LoadedModel {
                 .ok_or_else(|| Error::model(spec, format!("no weight {name}")))
         };
         let mut heads = HashMap::new();
+        let mut target = None;
         for (task, prefix) in &head_vars {
+            if *task == Task::Target {
+                let floats = |name: &str| -> Result<Vec<f32>> {
+                    let t = var(name)?
+                        .to_kind(tch::Kind::Float)
+                        .to_device(Device::Cpu)
+                        .contiguous()
+                        .view(-1);
+                    Ok(Vec::<f32>::try_from(&t)?)
+                };
+                target = Some(TargetHead {
+                    pooling: target_pooling.clone(),
+                    weight: floats(&format!("{prefix}.weight"))?,
+                    bias: floats(&format!("{prefix}.bias"))?,
+                    hidden: bert_cfg.hidden_size as usize,
+                });
+                continue;
+            }
             heads.insert(
                 *task,
                 Head {
@@ -626,6 +748,7 @@ impl LoadedModel {
             precision,
             casing,
             ner_decoding,
+            target,
         })
     }
 
@@ -653,6 +776,8 @@ impl LoadedModel {
             window: self.window,
             device: format!("{:?}", self.device),
             precision: self.precision.name().to_string(),
+            sentiment_classes: self.labels.get(&Task::Sentiment).map(Vec::len),
+            target_head: self.target.is_some(),
         }
     }
 }

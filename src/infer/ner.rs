@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use super::encode::Tokens;
 use super::model::NerDecoding;
 use super::Entity;
+use crate::link::compound_affix_start;
 
 /// Words as CoNLL-2003 newswire tokenises them (what the NER heads are trained on):
 /// acronyms with dots ("U.S."), initials ("B. Young"), common abbreviations ("Dr.", "Inc."), words with inner hyphens, dots or apostrophes
@@ -75,8 +76,9 @@ pub(super) fn extend_directional(sentence: &str, entities: &mut [Entity]) {
 /// Entities never begin or end with punctuation or space: a stray "." or quote tagged as
 /// part of a name is dropped from its span ("Dr. Ruff" must not give ". Ruff"). A final dot
 /// stays when it ends an abbreviation ("U.S.", "Inc."); entities left empty are removed.
-/// Hyphenated compounds stay whole, as CoNLL tags them ("Soviet-led", "pro-Israeli");
-/// the linking stage takes the name out of them.
+/// A hyphenated compound ends where the name does: "US-led" gives "US", "Obama-era"
+/// "Obama" (see [`compound_affix_start`]: the affix is not tagged, only the news word's
+/// first piece is), while names stay whole ("Kim Jong-un", "Jean-Claude Juncker").
 pub(super) fn trim_entities(sentence: &str, entities: &mut Vec<Entity>) {
     if entities.is_empty() {
         return;
@@ -101,6 +103,10 @@ pub(super) fn trim_entities(sentence: &str, entities: &mut Vec<Entity>) {
                 }
             }
             t -= 1;
+        }
+        let span: String = chars[s..t].iter().collect();
+        if let Some(cut) = compound_affix_start(&span) {
+            t = s + span[..cut].chars().count();
         }
         e.start = s;
         e.end = t;
@@ -273,6 +279,7 @@ impl OpenEntity<'_> {
             end: self.end,
             label: self.ty.to_string(),
             score: self.prob_sum / self.n_words as f32,
+            sentiment: None,
         }
     }
 }
@@ -516,8 +523,10 @@ mod tests {
             end,
             label: "PER".into(),
             score: 0.9,
+            sentiment: None,
         };
-        let s = "Dr. Abdul Ruff met U.S. envoys of Acme Inc. in “Tokyo”. .. Soviet-led";
+        let s =
+            "Dr. Abdul Ruff met U.S. envoys of Acme Inc. in “Tokyo”. .. Soviet-led and Kim Jong-un";
         let mut es = vec![
             ent(2, 14),
             ent(19, 23),
@@ -525,6 +534,7 @@ mod tests {
             ent(47, 54),
             ent(56, 58),
             ent(59, 69),
+            ent(74, 85),
         ];
         trim_entities(s, &mut es);
         let texts: Vec<String> = es
@@ -533,7 +543,14 @@ mod tests {
             .collect();
         assert_eq!(
             texts,
-            ["Abdul Ruff", "U.S.", "Acme Inc.", "Tokyo", "Soviet-led"]
+            [
+                "Abdul Ruff",
+                "U.S.",
+                "Acme Inc.",
+                "Tokyo",
+                "Soviet",
+                "Kim Jong-un"
+            ]
         );
         // "Dr." is one word, as in CoNLL, so its dot cannot open the next entity.
         let words: Vec<&str> = NEWS_WORD
@@ -550,6 +567,7 @@ mod tests {
             end,
             label: label.into(),
             score: 0.9,
+            sentiment: None,
         };
         let s = "Japan claims the Northern Territories, not South Africa or North Korea.";
         let mut es = vec![ent(0, 5, "LOC"), ent(26, 37, "LOC"), ent(49, 55, "LOC")];

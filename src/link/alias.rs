@@ -14,8 +14,12 @@ use crate::error::{Error, Result};
 pub enum AliasSource {
     /// The user's alias table.
     Table,
-    /// A linking rule (title/possessive stripped, surname, acronym, corpus merge).
+    /// A linking rule inside the document (title/possessive stripped, surname, acronym).
     Rule,
+    /// A corpus-level rule: a short form resolved to the full name that dominates it.
+    Corpus,
+    /// The built-in gazetteer ("U.S." → "United States").
+    Gazetteer,
     /// The mention's own text.
     None,
 }
@@ -25,6 +29,8 @@ impl AliasSource {
         match self {
             AliasSource::Table => "table",
             AliasSource::Rule => "rule",
+            AliasSource::Corpus => "corpus",
+            AliasSource::Gazetteer => "gazetteer",
             AliasSource::None => "none",
         }
     }

@@ -23,12 +23,15 @@
 mod alias;
 mod corpus;
 mod document;
+mod gazetteer;
 mod names;
 mod stats;
 
 pub use alias::{AliasSource, AliasTable};
-pub use corpus::CorpusIndex;
+pub use corpus::{CorpusIndex, Resolved};
 pub use document::{Linked, Linker};
+pub use gazetteer::{Gazetteer, Place};
+pub(crate) use names::compound_affix_start;
 pub use names::{acronym_definitions, normalise};
 pub use stats::{Aggregator, CoocRows, MentionRow, StatsRows, VariantRows};
 
@@ -52,7 +55,7 @@ pub fn link_mentions(
             entity: &canonical,
             label: &e.ent_label[i],
             polarity: e.polarity[i],
-            sentiment: e.sentiment[i].as_deref(),
+            sentiment: e.sentiment_label[i].as_deref(),
         });
         entity.push(canonical);
         source.push(src.as_str());
@@ -140,8 +143,9 @@ mod tests {
             e.name.push(name.to_string());
             e.ent_label.push(label.to_string());
             e.from_table.push(*from_table);
+            e.sentiment_label.push(None);
+            e.sentiment_score.push(None);
             e.polarity.push(None);
-            e.sentiment.push(None);
         }
         observe_mentions(&mut index, &e);
         index.resolve();

@@ -102,12 +102,28 @@ pub fn normalise(surface: &str, label: &str) -> String {
 const NAME_PREFIXES: [&str; 12] = [
     "pro", "anti", "post", "pre", "non", "neo", "ex", "mid", "trans", "then", "former", "self",
 ];
-/// Suffix words that do the same ("Soviet-born", "American-style"), and function words a
-/// hyphen used as a dash glues to a name ("Japan-though").
-const NAME_SUFFIXES: [&str; 16] = [
+/// Suffix words that do the same ("Soviet-born", "American-style", "Obama-era"), and
+/// function words a hyphen used as a dash glues to a name ("Japan-though").
+const NAME_SUFFIXES: [&str; 22] = [
     "led", "held", "born", "style", "made", "run", "bound", "wide", "though", "his", "her", "its",
-    "their", "which", "who", "and",
+    "their", "which", "who", "and", "era", "majority", "minority", "friendly", "linked", "free",
 ];
+
+/// Where a name ends inside a hyphenated compound whose last part is an affix, not part of
+/// the name: "US-led" → 2, "Obama-era" → 5, "Muslim-majority" → 6, "London-based" → 6;
+/// `None` for names ("Kim Jong-un", "Jean-Claude", "al-Qaeda", "Euro-sceptic"). The affix
+/// is a lower-case word from [`NAME_SUFFIXES`], or one of more than four letters ending in
+/// "ed" or "ing"; what precedes it must start with a capital. Byte offset into `s`.
+pub(crate) fn compound_affix_start(s: &str) -> Option<usize> {
+    let last_start = s.rfind(' ').map_or(0, |i| i + 1);
+    let h = s[last_start..].rfind('-')?;
+    let (head, suffix) = (&s[last_start..last_start + h], &s[last_start + h + 1..]);
+    let is_affix = !suffix.is_empty()
+        && suffix.chars().all(|c| c.is_lowercase())
+        && (suffix.len() > 4 && (suffix.ends_with("ed") || suffix.ends_with("ing"))
+            || NAME_SUFFIXES.contains(&suffix));
+    (is_affix && head.starts_with(|c: char| c.is_uppercase())).then_some(last_start + h)
+}
 
 /// The name inside a hyphenated compound: "pro-NATO" → "NATO", "Soviet-led" → "Soviet",
 /// "Japan-including" → "Japan". CoNLL tags such compounds as one entity; the analysis
@@ -119,15 +135,8 @@ fn strip_compound_affixes(s: &mut String) {
             *s = rest.to_string();
         }
     }
-    let last_start = s.rfind(' ').map_or(0, |i| i + 1);
-    if let Some(h) = s[last_start..].rfind('-') {
-        let (head, suffix) = (&s[last_start..last_start + h], &s[last_start + h + 1..]);
-        let is_affix = suffix.chars().all(|c| c.is_lowercase())
-            && (suffix.len() > 4 && (suffix.ends_with("ed") || suffix.ends_with("ing"))
-                || NAME_SUFFIXES.contains(&suffix));
-        if is_affix && head.starts_with(|c: char| c.is_uppercase()) {
-            s.truncate(last_start + h);
-        }
+    if let Some(end) = compound_affix_start(s) {
+        s.truncate(end);
     }
 }
 
@@ -244,6 +253,11 @@ mod tests {
             ("Japan-though", "Japan"),
             ("Japan-including", "Japan"),
             ("American-style", "American"),
+            ("Obama-era", "Obama"),
+            ("Muslim-majority", "Muslim"),
+            ("Donald Trump-complained", "Donald Trump"),
+            ("Kim Jong-un", "Kim Jong-un"),
+            ("Jean-Claude Juncker", "Jean-Claude Juncker"),
             // Not affixes: parts of names, or compounds of names.
             ("Kim Yoon-man", "Kim Yoon-man"),
             ("al-Qaeda", "al-Qaeda"),

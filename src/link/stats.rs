@@ -1,5 +1,16 @@
 //! The analysis tables ([`Aggregator`]): linked mentions streamed into `entity_stats`,
 //! `cooccurrence` and `name_variants` rows.
+//!
+//! Sentiment is the mentions' (`entities.polarity`, `entities.sentiment_label`: the
+//! sentiment toward the mention from the target head, else the mention's sentence's):
+//! * `entity_stats.mean_polarity`: the mean polarity of the entity's mentions;
+//!   `n_positive`, `n_neutral`, `n_negative`: its mentions by sentiment label.
+//! * `cooccurrence`, over the sentences mentioning both entities: `polarity_a` /
+//!   `polarity_b` the mean, over those sentences, of the mean polarity of `entity_a`'s /
+//!   `entity_b`'s mentions in the sentence; `mean_polarity` the mean over those sentences
+//!   of the average of the two (= the mean of `polarity_a` and `polarity_b` when every
+//!   mention has a polarity). With sentence sentiment all three equal the mean polarity of
+//!   those sentences.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -22,6 +33,7 @@ struct Acc {
     pol_sum: f64,
     pol_n: i64,
     pos: i64,
+    neu: i64,
     neg: i64,
     first: i64,
     last: i64,
@@ -31,16 +43,37 @@ struct Acc {
 }
 
 impl Acc {
-    fn add_sentence(&mut self, polarity: Option<f32>, sentiment: Option<&str>) {
+    fn add_mention(&mut self, polarity: Option<f32>, sentiment: Option<&str>) {
         if let Some(p) = polarity {
             self.pol_sum += f64::from(p);
             self.pol_n += 1;
         }
         match sentiment {
             Some("positive") => self.pos += 1,
+            Some("neutral") => self.neu += 1,
             Some("negative") => self.neg += 1,
             _ => {}
         }
+    }
+}
+
+/// A sum of polarities and how many were summed.
+#[derive(Debug, Default, Clone, Copy)]
+struct Mean {
+    sum: f64,
+    n: i64,
+}
+
+impl Mean {
+    fn add(&mut self, x: Option<f64>) {
+        if let Some(x) = x {
+            self.sum += x;
+            self.n += 1;
+        }
+    }
+
+    fn get(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum / self.n as f64)
     }
 }
 
@@ -56,6 +89,7 @@ pub struct StatsRows {
     pub sentences: Vec<i64>,
     pub mean_polarity: Vec<Option<f64>>,
     pub n_positive: Vec<i64>,
+    pub n_neutral: Vec<i64>,
     pub n_negative: Vec<i64>,
     pub first_sent: Vec<i64>,
     pub last_sent: Vec<i64>,
@@ -71,6 +105,8 @@ pub struct CoocRows {
     pub sentences: Vec<i64>,
     pub documents: Vec<i64>,
     pub mean_polarity: Vec<Option<f64>>,
+    pub polarity_a: Vec<Option<f64>>,
+    pub polarity_b: Vec<Option<f64>>,
 }
 
 /// Rows of `name_variants`.
@@ -91,19 +127,20 @@ struct EntityId {
     label: String,
 }
 
-/// A sentence's polarity and the entities it mentions.
-#[derive(Debug, Clone)]
+/// The entities a sentence mentions, each with the polarities of its mentions there.
+#[derive(Debug, Default, Clone)]
 struct SentenceEntities {
-    polarity: Option<f32>,
-    entities: Vec<EntityId>,
+    entities: Vec<(EntityId, Mean)>,
 }
 
 #[derive(Debug, Default, Clone)]
 struct Pair {
     sentences: i64,
     documents: i64,
-    pol_sum: f64,
-    pol_n: i64,
+    /// Over the sentences: the mean of the two entities' mention polarities, and each one's.
+    both: Mean,
+    a: Mean,
+    b: Mean,
     last_doc: Option<String>,
 }
 
@@ -140,22 +177,21 @@ impl Aggregator {
         acc.mentions += 1;
         acc.first = acc.first.min(m.sent_idx);
         acc.last = acc.last.max(m.sent_idx);
-        if acc.sentences.insert(m.sent_idx) {
-            acc.add_sentence(m.polarity, m.sentiment);
-        }
+        acc.sentences.insert(m.sent_idx);
+        acc.add_mention(m.polarity, m.sentiment);
         *self
             .doc_variants
             .entry((id.clone(), m.surface.to_string()))
             .or_default() += 1;
-        let s = self
-            .doc_sents
-            .entry(m.sent_idx)
-            .or_insert_with(|| SentenceEntities {
-                polarity: m.polarity,
-                entities: Vec::new(),
-            });
-        if !s.entities.contains(&id) {
-            s.entities.push(id);
+        let s = self.doc_sents.entry(m.sent_idx).or_default();
+        let polarity = m.polarity.map(f64::from);
+        match s.entities.iter_mut().find(|(e, _)| *e == id) {
+            Some((_, mean)) => mean.add(polarity),
+            None => {
+                let mut mean = Mean::default();
+                mean.add(polarity);
+                s.entities.push((id, mean));
+            }
         }
     }
 
@@ -174,6 +210,7 @@ impl Aggregator {
             c.pol_sum += acc.pol_sum;
             c.pol_n += acc.pol_n;
             c.pos += acc.pos;
+            c.neu += acc.neu;
             c.neg += acc.neg;
             let n_sent = acc.sentences.len() as i64;
             c.n_sentences += n_sent;
@@ -195,19 +232,19 @@ impl Aggregator {
             self.variants.mentions.push(n);
         }
         for (_, sent) in std::mem::take(&mut self.doc_sents) {
-            let (pol, mut ids) = (sent.polarity, sent.entities);
-            ids.sort();
+            let mut ids = sent.entities;
+            ids.sort_by(|x, y| x.0.cmp(&y.0));
             for i in 0..ids.len() {
                 for j in i + 1..ids.len() {
+                    let (pa, pb) = (ids[i].1.get(), ids[j].1.get());
                     let p = self
                         .pairs
-                        .entry((ids[i].clone(), ids[j].clone()))
+                        .entry((ids[i].0.clone(), ids[j].0.clone()))
                         .or_default();
                     p.sentences += 1;
-                    if let Some(x) = pol {
-                        p.pol_sum += f64::from(x);
-                        p.pol_n += 1;
-                    }
+                    p.a.add(pa);
+                    p.b.add(pb);
+                    p.both.add(pa.zip(pb).map(|(a, b)| (a + b) / 2.0));
                     if p.last_doc.as_deref() != Some(doc.as_str()) {
                         p.documents += 1;
                         p.last_doc = Some(doc.clone());
@@ -240,8 +277,9 @@ impl Aggregator {
             cooc.label_b.push(b.label);
             cooc.sentences.push(p.sentences);
             cooc.documents.push(p.documents);
-            cooc.mean_polarity
-                .push((p.pol_n > 0).then(|| p.pol_sum / p.pol_n as f64));
+            cooc.mean_polarity.push(p.both.get());
+            cooc.polarity_a.push(p.a.get());
+            cooc.polarity_b.push(p.b.get());
         }
         (self.stats, cooc, self.variants)
     }
@@ -266,6 +304,7 @@ fn push_stats(
     s.mean_polarity
         .push((acc.pol_n > 0).then(|| acc.pol_sum / acc.pol_n as f64));
     s.n_positive.push(acc.pos);
+    s.n_neutral.push(acc.neu);
     s.n_negative.push(acc.neg);
     s.first_sent.push(acc.first);
     s.last_sent.push(acc.last);
@@ -307,14 +346,16 @@ mod tests {
         assert_eq!(stats.entity[putin_a], "Vladimir Putin");
         assert_eq!(stats.mentions[putin_a], 3);
         assert_eq!(stats.sentences[putin_a], 2);
-        assert_eq!(stats.n_positive[putin_a], 1);
+        // Counts and mean are over mentions (two positive ones in sentence 2).
+        assert_eq!(stats.n_positive[putin_a], 2);
+        assert_eq!(stats.n_neutral[putin_a], 0);
         assert_eq!(stats.n_negative[putin_a], 1);
         assert_eq!(
             (stats.first_sent[putin_a], stats.last_sent[putin_a]),
             (0, 2)
         );
         let mp = stats.mean_polarity[putin_a].expect("mean");
-        assert!((mp - 0.2).abs() < 1e-6, "{mp}");
+        assert!((mp - 1.3 / 3.0).abs() < 1e-6, "{mp}");
         let putin_all = 5;
         assert_eq!(stats.doc_id[putin_all], None);
         assert_eq!(stats.mentions[putin_all], 4);
@@ -326,6 +367,8 @@ mod tests {
         assert_eq!((cooc.sentences[0], cooc.documents[0]), (2, 2));
         let cp = cooc.mean_polarity[0].expect("mean");
         assert!((cp + 0.3).abs() < 1e-6, "{cp}");
+        let (pa, pb) = (cooc.polarity_a[0], cooc.polarity_b[0]);
+        assert!((pa.expect("a") + 0.3).abs() < 1e-6 && (pb.expect("b") + 0.3).abs() < 1e-6);
         // Surface forms per document.
         let a_putin: Vec<(String, i64)> = (0..variants.entity.len())
             .filter(|&i| variants.doc_id[i] == "a" && variants.entity[i] == "Vladimir Putin")
@@ -335,5 +378,78 @@ mod tests {
             a_putin,
             [("Putin".to_string(), 2), ("Vladimir Putin".to_string(), 1)]
         );
+    }
+
+    #[test]
+    fn mention_sentiment_tells_entities_of_one_sentence_apart() {
+        // "Japan condemned Russia's invasion of Ukraine": three entities, one sentence, each
+        // with the sentiment toward it; Russia twice in a second sentence.
+        let m = |sent, entity, label, pol: Option<f32>| MentionRow {
+            doc_id: "d",
+            sent_idx: sent,
+            surface: entity,
+            entity,
+            label: "LOC",
+            polarity: pol,
+            sentiment: Some(label),
+        };
+        let mut agg = Aggregator::default();
+        for row in [
+            m(0, "Japan", "neutral", Some(0.1)),
+            m(0, "Russia", "negative", Some(-0.8)),
+            m(0, "Ukraine", "positive", Some(0.4)),
+            m(1, "Russia", "negative", Some(-0.6)),
+            m(1, "Russia", "neutral", Some(0.0)),
+            m(1, "Japan", "neutral", None),
+        ] {
+            agg.push(&row);
+        }
+        let (stats, cooc, _) = agg.finish();
+        let row = |scope: &str, e: &str| {
+            (0..stats.entity.len())
+                .find(|&i| stats.scope[i] == scope && stats.entity[i] == e)
+                .expect("row")
+        };
+        let (japan, russia) = (row("corpus", "Japan"), row("corpus", "Russia"));
+        assert_eq!(
+            (
+                stats.n_positive[russia],
+                stats.n_neutral[russia],
+                stats.n_negative[russia]
+            ),
+            (0, 1, 2)
+        );
+        assert_eq!((stats.mentions[russia], stats.sentences[russia]), (3, 2));
+        let mp = stats.mean_polarity[russia].expect("mean");
+        assert!((mp + 1.4 / 3.0).abs() < 1e-6, "{mp}");
+        // A mention without a polarity counts by its label, not in the mean.
+        assert_eq!(stats.n_neutral[japan], 2);
+        let mp = stats.mean_polarity[japan].expect("mean");
+        assert!((mp - 0.1).abs() < 1e-6, "{mp}");
+        // Pairs, each over its sentences: Japan–Russia in sentences 0 and 1.
+        let pair = |a: &str, b: &str| {
+            (0..cooc.entity_a.len())
+                .find(|&i| cooc.entity_a[i] == a && cooc.entity_b[i] == b)
+                .expect("pair")
+        };
+        let jr = pair("Japan", "Russia");
+        assert_eq!(cooc.sentences[jr], 2);
+        let close = |x: Option<f64>, want: f64| (x.expect("value") - want).abs() < 1e-6;
+        // Japan: 0.1 (sentence 1 has no polarity for it); Russia: mean of −0.8 and
+        // (−0.6 + 0.0) / 2; the average of both only where both have one (sentence 0).
+        assert!(close(cooc.polarity_a[jr], 0.1), "{:?}", cooc.polarity_a[jr]);
+        assert!(
+            close(cooc.polarity_b[jr], -0.55),
+            "{:?}",
+            cooc.polarity_b[jr]
+        );
+        assert!(
+            close(cooc.mean_polarity[jr], -0.35),
+            "{:?}",
+            cooc.mean_polarity[jr]
+        );
+        let ru = pair("Russia", "Ukraine");
+        assert!(close(cooc.polarity_a[ru], -0.8) && close(cooc.polarity_b[ru], 0.4));
+        assert!(close(cooc.mean_polarity[ru], -0.2));
     }
 }

@@ -27,6 +27,7 @@ SENT_COLS = [
 ]
 ENT_COLS = [
     *["doc_id", "sent_idx", "start", "end", "text", "label", "score"],
+    *["sentiment_label", "sentiment_score", "polarity"],
     *["entity", "alias_source"],
 ]
 
@@ -79,7 +80,7 @@ def test_analyze_tables_and_offsets(tiny_model):
     check_offsets(docs, res.entities)
     pol = res.sentences["polarity"]
     assert pol.null_count() == 0 and pol.min() >= -1 and pol.max() <= 1
-    assert set(res.sentences["sentiment_label"].unique()) <= {"positive", "negative"}
+    assert set(res.sentences["sentiment_label"].unique()) <= {"positive", "neutral", "negative"}
     mean_a = res.sentences.filter(pl.col("doc_id") == "a")["polarity"].mean()
     assert docs.filter(pl.col("doc_id") == "a")["sentiment_mean"].item() == pytest.approx(mean_a)
     assert set(res.timings) >= {"clean", "segment", "infer", "total"}
@@ -168,6 +169,8 @@ def test_linking_rules_and_alias_table_on_hand_written_documents(tmp_path, defau
         "sentences",
         "documents",
         "mean_polarity",
+        "polarity_a",
+        "polarity_b",
     }
 
 

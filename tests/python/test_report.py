@@ -100,18 +100,12 @@ def test_grouped_views_pool_their_articles(seed_run, tmp_path):
         group = sents.filter(pl.col("side") == g)
         assert m == pytest.approx(group["polarity"].mean(), abs=1e-3)
         assert n_docs == group["doc_id"].n_unique()
-    # Entity sentiment per group = the mean polarity of the group's sentences that mention
-    # the entity, recomputed here from the entities and sentences tables.
+    # Entity sentiment per group = the mean polarity of the group's mentions of the entity
+    # (their sentiment, toward the mention or of its sentence), recomputed from `entities`.
     actors = views.resolve_entities(seed_run, ACTORS.split(","))
     tone = views.entity_sentiment(run, actors, by="side").table
     assert tone["side"].to_list() == ["A", "B"]
-    mentions = (
-        seed_run.entities.filter(pl.col("entity").is_in(actors))
-        .select("doc_id", "sent_idx", "entity")
-        .unique()
-        .join(seed_run.sentences, on=["doc_id", "sent_idx"])
-        .join(side, on="doc_id")
-    )
+    mentions = seed_run.entities.filter(pl.col("entity").is_in(actors)).join(side, on="doc_id")
     for row in tone.iter_rows(named=True):
         for actor in actors:
             m = mentions.filter((pl.col("side") == row["side"]) & (pl.col("entity") == actor))
@@ -163,7 +157,7 @@ def test_report_by_group_from_the_cli(seed_run_dir, seed_run, tmp_path):
     assert r.returncode == 1 and "keep one with `presslens run --keep-col outlet`" in r.stderr
 
 
-def test_report_is_self_contained(html_report):
+def test_report_is_self_contained(html_report, seed_run):
     page = html_report.read_text(encoding="utf-8")
     # Nothing is fetched at view time: no external src/href, every image inline.
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:|//)""", page)
@@ -183,7 +177,14 @@ def test_report_is_self_contained(html_report):
     ):
         assert f"<h2>{title}</h2>" in page
     assert "Northern Territories" in page and "Vladimir Putin" in page
-    assert "movie-review sentiment" in page
+    # The limits name the kind of sentiment the run's models give.
+    m = seed_run.manifest
+    classes = m["models"]["sentiment"]["sentiment_classes"]
+    assert ("movie-review sentiment" in page) == (classes == 2)
+    assert ("Sentiment has three classes" in page) == (classes == 3)
+    target = m["mention_sentiment"] == "target"
+    assert ("Entity sentiment is the sentiment toward each mention" in page) == target
+    assert ("Entity sentiment is sentence sentiment" in page) == (not target)
     assert html_report.stat().st_mode & 0o044  # readable by others, like any written file
 
 

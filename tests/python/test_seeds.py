@@ -41,7 +41,8 @@ def test_sentences_and_offsets(seed_run):
 def test_sentiment_is_real(seed_run):
     s = seed_run.sentences
     assert s["polarity"].null_count() == 0
-    assert set(s["sentiment_label"].unique()) == {"positive", "negative"}
+    labels = set(s["sentiment_label"].unique())
+    assert {"positive", "negative"} <= labels <= {"positive", "neutral", "negative"}
     # Spread, not a constant: a real model separates sentences.
     assert s["polarity"].std() > 0.3
 
@@ -122,6 +123,15 @@ def test_cooccurrence_and_stats_are_consistent(seed_run):
     joined = corpus.join(total, on=["entity", "label"], suffix="_docs")
     assert (joined["mentions"] == joined["mentions_docs"]).all()
     assert corpus["mentions"].sum() == seed_run.entities.height
+    # Sentiment counts are of mentions, by their label; without a target head a mention has
+    # its sentence's sentiment, with one the sentiment toward it.
+    e = seed_run.entities
+    for label in ("positive", "neutral", "negative"):
+        assert corpus[f"n_{label}"].sum() == (e["sentiment_label"] == label).sum(), label
+    sent = e.join(seed_run.sentences.select("doc_id", "sent_idx", pl.col("polarity").alias("s")),
+                  on=["doc_id", "sent_idx"])
+    same = (sent["polarity"] == sent["s"]).all()
+    assert same == (seed_run.manifest["mention_sentiment"] == "sentence")
     c = seed_run.cooccurrence
     assert c.height > 0
     # Pairs are ordered: by entity, then by label when one name has two labels.

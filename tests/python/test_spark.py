@@ -92,6 +92,29 @@ def test_spark_gives_the_tables_of_a_local_run(spark_tables, local_run):
                            rel_tol=1e-5, abs_tol=1e-5, check_dtypes=True)
 
 
+def test_spark_gives_the_mention_sentiment_tables_of_a_local_run(spark, tiny_model, tmp_path):
+    """With a target head (the tiny model has one) each mention has its own sentiment:
+    entity_stats and cooccurrence aggregate mentions, in Spark as locally."""
+    models = {"sentiment_model": str(tiny_model), "ner_model": str(tiny_model)}
+    out = tmp_path / "local"
+    presslens.run(SEEDS, out, **models)
+    local = presslens.read_run(out)
+    assert local.manifest["mention_sentiment"] == "target"
+    df = spark.createDataFrame(seed_rows(out)).repartition(2)
+    tables = ps.analyze(df, text_col="text", id_col="id", **models)
+    try:
+        for name in ("entities", "entity_stats", "cooccurrence"):
+            expected = getattr(local, name)
+            got = to_polars(getattr(tables, name))
+            assert got.columns == expected.columns, name
+            assert got.height == expected.height > 0, name
+            assert_frame_equal(canonical(got), canonical(expected), check_exact=False,
+                               rel_tol=1e-5, abs_tol=1e-5, check_dtypes=True)
+        assert local.entity_stats["n_neutral"].sum() > 0
+    finally:
+        tables.unpersist()
+
+
 def test_written_folder_is_a_run_that_presslens_reads(spark_tables, tmp_path):
     out = tmp_path / "spark-run"
     manifest = spark_tables.write(str(out), partition_by=["outlet"])
