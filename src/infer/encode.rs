@@ -38,6 +38,9 @@ struct Want {
     ner: bool,
     /// The target head, for every entity mention (needs `ner`).
     target: bool,
+    /// The mentions are given (`out`'s entities, as [`LoadedModel::run_targets`] gets
+    /// them), not decoded from the NER head.
+    given: bool,
 }
 
 /// Sentences whose hidden states are kept at once for the target head: groups of about
@@ -269,8 +272,38 @@ impl LoadedModel {
                 && tasks.contains(&Task::Ner)
                 && self.has(Task::Ner)
                 && self.target.is_some(),
+            given: false,
         };
-        if !want.sentiment && !want.ner {
+        self.run_want(sentences, want, batch_size, out)
+    }
+
+    /// The sentiment toward given mentions (each sentence's `out.entities`: their `start`
+    /// and `end`, characters of the sentence) from the target head, and each sentence's
+    /// sentiment, in one encoder pass per sentence: what [`LoadedModel::run`] computes for
+    /// the mentions NER finds, for spans chosen by the caller (evaluation on gold targets).
+    pub(super) fn run_targets(
+        &self,
+        sentences: &[&str],
+        batch_size: usize,
+        out: &mut [SentenceOutput],
+    ) -> Result<()> {
+        let want = Want {
+            sentiment: self.has(Task::Sentiment),
+            ner: false,
+            target: self.target.is_some(),
+            given: true,
+        };
+        self.run_want(sentences, want, batch_size, out)
+    }
+
+    fn run_want(
+        &self,
+        sentences: &[&str],
+        want: Want,
+        batch_size: usize,
+        out: &mut [SentenceOutput],
+    ) -> Result<()> {
+        if !want.sentiment && !want.ner && !want.target {
             return Ok(());
         }
         let toks = self.tokenize(sentences)?;
@@ -379,7 +412,7 @@ impl LoadedModel {
                 }
             }
         }
-        if want.ner {
+        if want.ner && !want.given {
             let labels = &self.labels[&Task::Ner];
             for (((o, t), probs), text) in out.iter_mut().zip(toks).zip(&tok_probs).zip(sentences) {
                 o.entities = decode_entities(t, probs, labels, self.ner_decoding);

@@ -389,8 +389,12 @@ def test_published_figures_are_those_of_the_shipped_model_eval_files():
         for t in ["PER", "LOC", "ORG", "MISC"]:
             assert f"{100 * conll['per_type'][t]['f1']:.2f}" in cells, (name, t, row)
         assert any(c.startswith(sst2) for c in cells), (name, sst2, row)
-        assert f"F1 {f1}" in readme or f"{f1} in" in readme, (name, f1)
+        assert f"F1 {f1}" in readme or f"{f1} in" in readme or f"({f1};" in readme, (name, f1)
         assert sst2 in readme, (name, sst2)
+        if "newsmtsc" in res:
+            news = f"{100 * res['newsmtsc']['target_macro_f1']:.2f}"
+            assert news in cells, (name, news, row)
+            assert news in readme, (name, news)
     args = json.loads((model / "training_args.json").read_text(encoding="utf-8"))
     assert f"| epochs | {args['args']['epochs']} ({args['steps']:,} optimiser steps) |" in card
 
@@ -510,3 +514,40 @@ def test_newsmtsc_training_learns_the_target_head(news_trained, trained):
     # Scored after every epoch on the dev file; it learned its (tiny) training set, in
     # which one sentence holds a negative and a neutral target.
     assert len(res.dev) == 15 and res.dev[-1]["target_accuracy"] >= 0.75, res.dev[-1]
+
+
+def test_evaluate_newsmtsc_goes_through_the_rust_path_and_agrees_with_pytorch(
+    news_trained, news_file
+):
+    res = ev.evaluate(str(news_trained.out), newsmtsc=news_file, precision="fp32")["newsmtsc"]
+    n_targets = sum(len(t) for _, t in NEWS)
+    assert res["sentences"] == len(NEWS) and res["targets"] == n_targets
+    agreeing = [t for _, t in NEWS if len({label for _, label in t}) == 1]
+    assert res["agreeing_sentences"] == len(agreeing)
+    model = mc.load_model(news_trained.out)
+    tok = mc.load_tokenizer(news_trained.out)
+    ref = mc.score_newsmtsc(model, mc.encode_newsmtsc(tok, mc.read_newsmtsc(news_file), 128))
+    # Same weights, same spans, fp32 on both sides: the same predictions.
+    assert res["target_accuracy"] == pytest.approx(ref["target_accuracy"], abs=1e-9), (res, ref)
+    assert res["target_macro_f1"] == pytest.approx(ref["target_macro_f1"], abs=1e-9)
+    assert res["sentence_macro_f1"] == pytest.approx(ref["sentence_macro_f1"], abs=1e-9)
+    assert "NewsMTSC" in ev.format_result({"model": "m", "encoder_precision": "fp32",
+                                           "newsmtsc": res})
+
+
+def test_predict_targets_scores_the_given_spans(news_trained):
+    text = "Japan condemned Russia's invasion of Ukraine."
+    spans = [(0, 5), (16, 22)]
+    sents, targets = presslens.predict(
+        [text], sentiment_model=news_trained.out, ner_model=news_trained.out, targets=[spans]
+    )
+    assert targets["text"].to_list() == ["Japan", "Russia"]
+    assert targets.select("start", "end").rows() == spans
+    assert set(targets["sentiment_label"].to_list()) <= {"negative", "neutral", "positive"}
+    assert sents.height == 1 and sents["sentiment_label"][0] is not None
+    with pytest.raises(presslens.PresslensError, match="targets"):
+        presslens.predict([text, text], sentiment_model=news_trained.out,
+                          ner_model=news_trained.out, targets=[spans])
+    with pytest.raises(presslens.PresslensError, match="target head"):
+        presslens.predict([text], sentiment_model=news_trained.out, ner_model="none",
+                          targets=[spans])
