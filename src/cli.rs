@@ -110,6 +110,10 @@ pub struct CommonArgs {
     /// Entity alias table, CSV (alias,canonical[,label]) or TOML ([aliases] "alias" = "name").
     #[arg(long, value_name = "FILE")]
     aliases: Option<PathBuf>,
+    /// Do not link places and demonyms to the built-in gazetteer (GeoNames): no entity ids,
+    /// country codes or coordinates, and "U.S." stays apart from "United States".
+    #[arg(long)]
+    no_gazetteer: bool,
     /// Longest sentence in characters; longer ones are cut at whitespace (with a warning).
     #[arg(long, default_value_t = PipelineOptions::default().max_sentence_chars)]
     max_sentence_chars: usize,
@@ -204,6 +208,7 @@ impl CommonArgs {
             abbreviations: self.abbreviations.clone(),
             chunk_size: self.chunk_size,
             aliases: self.aliases.clone(),
+            gazetteer: !self.no_gazetteer,
             max_sentence_chars: self.max_sentence_chars,
             max_document_chars: self.max_document_chars,
         })

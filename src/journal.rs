@@ -232,12 +232,16 @@ mod tests {
         b.infer.threads = Some(1);
         b.infer.ner_model = None;
         b.clean.keep_duplicate_lines = true;
+        b.gazetteer = false;
         let (fa, fb) = (
             Fingerprint::new(&a).expect("a"),
             Fingerprint::new(&b).expect("b"),
         );
         let d = fb.differences(&fa);
-        assert_eq!(d.len(), 3, "{d:?}");
+        assert_eq!(d.len(), 4, "{d:?}");
+        assert!(d
+            .iter()
+            .any(|x| x.starts_with("option gazetteer: false now, true in the folder")));
         assert!(d
             .iter()
             .any(|x| x.starts_with("option keep_duplicate_lines: true now")));

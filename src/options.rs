@@ -58,6 +58,9 @@ pub struct PipelineOptions {
     pub chunk_size: usize,
     /// A user alias table (CSV or TOML) for entity linking.
     pub aliases: Option<PathBuf>,
+    /// Link places and demonyms to the built-in gazetteer (ids, country codes,
+    /// coordinates; see `link/gazetteer.rs`). Off: names stay as the corpus writes them.
+    pub gazetteer: bool,
     /// Longest sentence in characters: a longer "sentence" (a list or a text without
     /// punctuation) is cut into pieces at whitespace, and the document gets a warning.
     pub max_sentence_chars: usize,
@@ -79,6 +82,7 @@ impl Default for PipelineOptions {
             abbreviations: Vec::new(),
             chunk_size: 256,
             aliases: None,
+            gazetteer: true,
             max_sentence_chars: MAX_SENTENCE_CHARS,
             max_document_chars: MAX_DOCUMENT_CHARS,
         }
@@ -232,6 +236,7 @@ mod tests {
         };
         o.infer.ner_model = None;
         o.clean.keep_duplicate_lines = true;
+        o.gazetteer = false;
         let json = serde_json::to_string(&o).expect("ser");
         assert_eq!(from_json::<PipelineOptions>(&json).expect("de"), o);
     }

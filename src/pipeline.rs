@@ -335,7 +335,10 @@ impl Pipeline {
     ) -> Result<Executed> {
         let start = Instant::now();
         let total = corpus.total();
-        let mut ex = Executed::default();
+        let mut ex = Executed {
+            index: CorpusIndex::new(self.opts.gazetteer),
+            ..Default::default()
+        };
         loop {
             if stop() {
                 return Err(Error::Interrupted);
@@ -414,7 +417,7 @@ impl Pipeline {
             counts,
             timings,
             errors,
-            index: CorpusIndex::default(),
+            index: CorpusIndex::new(self.opts.gazetteer),
         };
         let mut m = self.manifest(rows, Some(&input), ex)?;
         for (name, entry) in m.tables.iter_mut() {
@@ -540,6 +543,49 @@ pub fn predict(analyzer: &Analyzer, sentences: &[String]) -> Result<[DataFrame; 
     )
     .map_err(table_err("entities"))?;
     Ok([sentences, entities])
+}
+
+/// [`predict`] for given mentions: the sentiment toward each span of `targets[i]`
+/// (characters of sentence `i`) from the target head, and each sentence's sentiment; the
+/// entities frame holds the spans in order (`sent_idx`, `start`, `end`, `text` and the
+/// sentiment columns). See [`Analyzer::analyze_targets`].
+pub fn predict_targets(
+    analyzer: &Analyzer,
+    sentences: &[String],
+    targets: &[Vec<(usize, usize)>],
+) -> Result<[DataFrame; 2]> {
+    let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
+    let outs = analyzer.analyze_targets(&refs, targets)?;
+    let mut s = SentRows::default();
+    let mut e = EntRows::default();
+    for (i, (text, out)) in sentences.iter().zip(outs).enumerate() {
+        s.sent_idx.push(i as i64);
+        s.text.push(text.clone());
+        let sent = out.sentiment.as_ref();
+        s.sentiment_label.push(sent.map(|x| x.label.clone()));
+        s.sentiment_score.push(sent.map(|x| x.score));
+        s.polarity.push(sent.map(|x| x.polarity));
+        for ent in out.entities {
+            e.sent_idx.push(i as i64);
+            e.start.push(ent.start as i64);
+            e.end.push(ent.end as i64);
+            e.text
+                .push(char_slice(text, ent.start, ent.end).to_string());
+            push_mention_sentiment(&mut e, ent.sentiment.as_ref());
+        }
+    }
+    let sentences = df!(
+        "sent_idx" => s.sent_idx, "text" => s.text, "sentiment_label" => s.sentiment_label,
+        "sentiment_score" => s.sentiment_score, "polarity" => s.polarity,
+    )
+    .map_err(table_err("sentences"))?;
+    let targets = df!(
+        "sent_idx" => e.sent_idx, "start" => e.start, "end" => e.end, "text" => e.text,
+        "sentiment_label" => e.sentiment_label, "sentiment_score" => e.sentiment_score,
+        "polarity" => e.polarity,
+    )
+    .map_err(table_err("targets"))?;
+    Ok([sentences, targets])
 }
 
 /// The sentiment columns of a mention: the sentiment toward it (target head), else its
@@ -859,6 +905,9 @@ mod tests {
                     "sentiment_score",
                     "polarity",
                     "entity",
+                    "entity_label",
+                    "entity_id",
+                    "country_code",
                     "alias_source"
                 ]
             );

@@ -142,17 +142,23 @@ fn analyze<'py>(
 
 /// Sentiment and entities of sentences taken as they are (no cleaning, no splitting);
 /// returns (sentences, entities) frames.
+/// With `targets` (character spans per sentence), the entities frame holds the sentiment
+/// toward those spans instead of NER's mentions.
 #[pyfunction]
-#[pyo3(signature = (sentences, options))]
+#[pyo3(signature = (sentences, options, targets=None))]
 fn predict(
     py: Python<'_>,
     sentences: Vec<String>,
     options: &str,
+    targets: Option<Vec<Vec<(usize, usize)>>>,
 ) -> PyResult<(PyDataFrame, PyDataFrame)> {
     let opts: InferOptions = from_json(options).map_err(|e| to_py(py, e))?;
     let [s, e] = detach_interruptible(py, move |_| {
         let analyzer = Analyzer::new(&opts)?;
-        crate::pipeline::predict(&analyzer, &sentences)
+        match &targets {
+            Some(t) => crate::pipeline::predict_targets(&analyzer, &sentences, t),
+            None => crate::pipeline::predict(&analyzer, &sentences),
+        }
     })?;
     Ok((PyDataFrame(s), PyDataFrame(e)))
 }
@@ -265,10 +271,12 @@ fn batch_frames(
 }
 
 /// Corpus-level linking of a distributed run's counted distinct mentions (see
-/// `tables::link_distinct_frame`): adds `entity` and `alias_source`.
+/// `tables::link_distinct_frame`): adds `entity`, `entity_label`, `entity_id`,
+/// `country_code`, `alias_source`, `latitude` and `longitude`. `gazetteer`: the option.
 #[pyfunction]
-fn link_distinct(py: Python<'_>, distinct: PyDataFrame) -> PyResult<PyDataFrame> {
-    crate::tables::link_distinct_frame(distinct.0)
+#[pyo3(signature = (distinct, gazetteer = true))]
+fn link_distinct(py: Python<'_>, distinct: PyDataFrame, gazetteer: bool) -> PyResult<PyDataFrame> {
+    crate::tables::link_distinct_frame(distinct.0, gazetteer)
         .map(PyDataFrame)
         .map_err(|e| to_py(py, e))
 }

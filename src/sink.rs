@@ -245,6 +245,8 @@ pub struct FolderSink {
     /// Held for the life of the sink: one command writes into a folder at a time.
     _lock: File,
     kept: Vec<String>,
+    /// The `gazetteer` option: corpus-level linking over every mention happens here.
+    gazetteer: bool,
     journal: Journal,
     session: usize,
 }
@@ -325,6 +327,7 @@ impl FolderSink {
             dir: dir.to_path_buf(),
             _lock: lock,
             kept: input.keep_cols.clone(),
+            gazetteer: opts.gazetteer,
             session: journal.sessions.len(),
             journal,
         };
@@ -467,7 +470,7 @@ impl FolderSink {
         self.journal.sessions[self.session].complete = true;
         self.journal.write(&self.dir)?;
         let mentions = parts(&self.dir.join(MENTIONS));
-        let mut index = CorpusIndex::default();
+        let mut index = CorpusIndex::new(self.gazetteer);
         for (_, path) in &mentions {
             let df = read_parquet(path, "entities", None)?;
             let rows = EntRows::from_spill(&df).map_err(table_err("entities"))?;
@@ -750,6 +753,94 @@ mod tests {
         );
         for t in TABLES {
             assert!(!parts(&dir.path().join(t)).is_empty(), "{t} has a part");
+        }
+    }
+
+    /// `rows(doc)` with mentions: (sentence, surface, label).
+    fn rows_with(doc: &str, ents: &[(i64, &str, &str)]) -> Rows {
+        let mut r = rows(doc);
+        for &(sent, surface, label) in ents {
+            let e = &mut r.ent;
+            e.doc_id.push(doc.into());
+            e.sent_idx.push(sent);
+            e.start.push(0);
+            e.end.push(1);
+            e.text.push(surface.into());
+            e.label.push(label.into());
+            e.score.push(0.9);
+            e.sentiment_label.push(None);
+            e.sentiment_score.push(None);
+            e.polarity.push(None);
+            e.name.push(surface.into());
+            e.ent_label.push(label.into());
+            e.from_table.push(false);
+        }
+        r
+    }
+
+    #[test]
+    fn append_relinks_every_mention_with_the_gazetteer_and_corpus_rules() {
+        for gazetteer in [true, false] {
+            let dir = tempfile::tempdir().expect("tmp");
+            let src = tempfile::tempdir().expect("src");
+            let more = tempfile::tempdir().expect("more");
+            let o = PipelineOptions {
+                gazetteer,
+                ..opts()
+            };
+            let (mut sink, _) =
+                FolderSink::open(dir.path(), &input(src.path()), &o, Mode::Resume).expect("open");
+            let first = [(0, "Donald Trump", "PER"), (0, "U.S.", "LOC")];
+            sink.write(rows_with("a", &first), &chunk("d0"))
+                .expect("w0");
+            sink.finish()
+                .expect("finish")
+                .commit(&serde_json::json!({}))
+                .expect("commit");
+            // An append: "Trump" alone and "US" tagged MISC, in a new document.
+            let (mut sink, _) = FolderSink::open(dir.path(), &input(more.path()), &o, Mode::Append)
+                .expect("append");
+            let second = [(0, "Trump", "PER"), (0, "US", "MISC")];
+            sink.write(rows_with("b", &second), &chunk("d1"))
+                .expect("w1");
+            sink.finish()
+                .expect("finish")
+                .commit(&serde_json::json!({}))
+                .expect("commit");
+            let e = read_table(dir.path(), "entities").expect("entities");
+            let col = |c: &str| -> Vec<Option<String>> {
+                let v = e.column(c).expect("c").str().expect("s").clone();
+                v.iter().map(|x| x.map(str::to_string)).collect()
+            };
+            let entity = col("entity");
+            let source = col("alias_source");
+            // Chunk order: a's Donald Trump, U.S.; b's Trump, US.
+            assert_eq!(entity[2].as_deref(), Some("Donald Trump"));
+            assert_eq!(source[2].as_deref(), Some("corpus"));
+            if gazetteer {
+                assert_eq!(entity[1].as_deref(), Some("United States"));
+                assert_eq!(entity[3].as_deref(), Some("United States"));
+                assert_eq!(col("entity_label")[3].as_deref(), Some("LOC"));
+                assert_eq!(col("country_code")[3].as_deref(), Some("US"));
+                assert_eq!(source[3].as_deref(), Some("gazetteer"));
+            } else {
+                assert_eq!(entity[1].as_deref(), Some("U.S."));
+                assert_eq!(entity[3].as_deref(), Some("US"));
+                assert_eq!(col("entity_id")[3], None);
+            }
+            let st = read_table(dir.path(), "entity_stats").expect("stats");
+            let scope = st.column("scope").expect("c").str().expect("s").clone();
+            let names = st.column("entity").expect("c").str().expect("s").clone();
+            let corpus_names: HashSet<&str> = (0..st.height())
+                .filter(|&i| scope.get(i) == Some("corpus"))
+                .filter_map(|i| names.get(i))
+                .collect();
+            let want: HashSet<&str> = if gazetteer {
+                HashSet::from(["Donald Trump", "United States"])
+            } else {
+                HashSet::from(["Donald Trump", "U.S.", "US"])
+            };
+            assert_eq!(corpus_names, want);
         }
     }
 

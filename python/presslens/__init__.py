@@ -80,16 +80,23 @@ class Analysis:
     """Tables of an analysis.
 
     * ``documents``, ``sentences``, ``entities``: one row per document, sentence and entity
-      mention (``entities.entity`` is the linked canonical name, ``alias_source`` says how:
-      ``table``, ``rule`` or ``none``).
+      mention. In ``entities``, ``label`` is the mention's NER label and the rest its
+      entity: ``entity`` the canonical name, ``entity_label`` the entity's (dominant) label,
+      ``entity_id`` and ``country_code`` from the built-in gazetteer (``geonames:2017370``
+      and ``RU`` for Russia; a demonym such as "Russian" has its country's code; null
+      elsewhere); ``alias_source`` says how the mention got its entity: ``table`` (the
+      alias table), ``corpus`` (a short form resolved across the corpus), ``gazetteer``,
+      ``rule`` (a rule within the document) or ``none``.
     * Sentiment: ``sentiment_label`` (``positive``, ``neutral`` or ``negative``; two-label
       models give no ``neutral``), ``sentiment_score`` (its probability) and ``polarity`` =
       P(positive) − P(negative), in ``sentences`` for the sentence and in ``entities`` for
       the mention: the sentiment *toward* the mention when the model has a target head
       (``manifest["mention_sentiment"] == "target"``), else the sentence's (``"sentence"``).
-    * ``entity_stats``: per entity, corpus-wide (``scope == "corpus"``) and per document;
-      ``mean_polarity`` is the mean polarity of its mentions, ``n_positive`` /
-      ``n_neutral`` / ``n_negative`` count its mentions by sentiment label.
+    * ``entity_stats``: per entity (name and entity label: the mentions of one entity count
+      together whatever their NER labels), corpus-wide (``scope == "corpus"``) and per
+      document; ``entity_id``, ``country_code``, ``latitude``, ``longitude``: the gazetteer's
+      (null where unknown); ``mean_polarity`` is the mean polarity of its mentions,
+      ``n_positive`` / ``n_neutral`` / ``n_negative`` count its mentions by sentiment label.
     * ``cooccurrence``: pairs of entities mentioned in the same sentence; ``polarity_a`` /
       ``polarity_b``: the mean, over those sentences, of each entity's mention polarity
       there; ``mean_polarity``: the mean of the two.
@@ -132,6 +139,7 @@ def analyze(
     keep_duplicate_lines: bool | None = None,
     abbreviations: str | Sequence[str] | None = None,
     aliases: PathLike | None = None,
+    gazetteer: bool | None = None,
     max_sentence_chars: int | None = None,
     max_document_chars: int | None = None,
 ) -> Analysis:
@@ -143,7 +151,10 @@ def analyze(
     (``"org/name"``, needs a network once), or ``"none"`` to skip the task. ``precision``:
     ``"int8"``, ``"fp32"`` or ``"auto"`` (the default: int8 on CPU, fp32 on CUDA).
     ``threads``: CPU threads (default all cores), each running one encoder stream. ``aliases``: an
-    alias table (CSV ``alias,canonical[,label]`` or TOML ``[aliases]``) for entity linking.
+    alias table (CSV ``alias,canonical[,label]`` or TOML ``[aliases]``) for entity linking; it
+    wins over the built-in gazetteer. ``gazetteer=False``: do not link places and demonyms to
+    the built-in gazetteer (no ``entity_id``, ``country_code`` or coordinates; "U.S." stays
+    apart from "United States").
     Ctrl-C stops at the next chunk and raises :class:`KeyboardInterrupt`.
     """
     given = dict(locals())
@@ -185,6 +196,7 @@ def run(
     keep_duplicate_lines: bool | None = None,
     abbreviations: str | Sequence[str] | None = None,
     aliases: PathLike | None = None,
+    gazetteer: bool | None = None,
     max_sentence_chars: int | None = None,
     max_document_chars: int | None = None,
 ) -> dict:
@@ -225,6 +237,7 @@ def predict(
     precision: str | None = None,
     share_encoder: bool | None = None,
     encoder_streams: bool | None = None,
+    targets: Sequence[Sequence[tuple[int, int]]] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Sentiment and entities of sentences taken as they are (no cleaning, no splitting).
 
@@ -234,11 +247,22 @@ def predict(
     ``score`` and the sentiment toward the mention (``sentiment_label``,
     ``sentiment_score``, ``polarity``; the sentence's when the model has no target head, see
     :class:`Analysis`). Models and options as in :func:`analyze`.
+
+    ``targets``: for each sentence, character spans ``(start, end)`` to score instead of the
+    mentions NER finds (evaluation on gold targets, as ``presslens evaluate --newsmtsc``
+    does). ``entities`` then holds those spans in order, with ``sent_idx``, ``start``,
+    ``end``, ``text`` and the sentiment toward each (needs one model for sentiment and NER
+    with a target head, as the default).
     """
     given = dict(locals())
+    spans = given.pop("targets")
     if isinstance(sentences, str):
         sentences = [sentences]
-    return _presslens.predict(list(sentences), _options("infer", given))
+    options = _options("infer", given)
+    if spans is None:
+        return _presslens.predict(list(sentences), options)
+    spans = [[(int(a), int(b)) for a, b in row] for row in spans]
+    return _presslens.predict(list(sentences), options, spans)
 
 
 def _read_parts(out: Path, files: str) -> pl.DataFrame:

@@ -172,14 +172,17 @@ def union_batch(batch: Batch, *, schema: Any = None, **kwargs: Any) -> Any:
     return pa.concat_tables(parts)
 
 
-def link_distinct(distinct: pl.DataFrame) -> pl.DataFrame:
+def link_distinct(distinct: pl.DataFrame, *, gazetteer: bool = True) -> pl.DataFrame:
     """Corpus-level linking from counted distinct mentions: ``distinct`` has the mentions'
     ``_ent_label``, ``_name``, ``_from_table``, ``text`` and their ``count``; returns it
-    with each one's canonical ``entity`` and ``alias_source``, as a local run links every
-    mention. Memory grows with distinct names, not with mentions."""
+    with each one's entity as a local run links every mention: the canonical ``entity``,
+    its ``entity_label``, ``entity_id``, ``country_code``, ``latitude`` and ``longitude``,
+    and the mention's ``alias_source``. ``gazetteer``: the option of the same name (link
+    places and demonyms to the built-in gazetteer). Memory grows with distinct names, not
+    with mentions."""
     from presslens import _presslens
 
-    return _presslens.link_distinct(distinct)
+    return _presslens.link_distinct(distinct, gazetteer)
 
 
 def ship_aliases(options: dict) -> dict:

@@ -18,7 +18,8 @@ How it runs, all on Spark's scheduler, shuffles and writers:
    cores do not oversubscribe them. The batch function is :func:`presslens.batch.union_batch`.
 2. Corpus-level linking: mentions are counted by name, label and surface form in Spark; only
    that distinct-name table reaches the driver, where the same Rust code as a local run
-   resolves canonical names; the mapping is broadcast and joined back.
+   resolves each to its entity (canonical name, entity label, gazetteer id, country code,
+   coordinates, alias source); the mapping is broadcast and joined back.
 3. ``entity_stats``, ``cooccurrence`` and ``name_variants`` are Spark aggregations with the
    definitions of the local run (``src/link/stats.rs``), from the mentions' sentiment
    (``entities.polarity`` / ``sentiment_label``: toward the mention when the model has a
@@ -277,18 +278,21 @@ def analyze(
     # Corpus-level linking: distinct names to the driver, the mapping broadcast back.
     keys = ["_ent_label", "_name", "_from_table", "text"]
     distinct = mentions.groupBy(*keys).count()
-    linked = _batch.link_distinct(pl.from_arrow(distinct.toArrow()))
+    linked = _batch.link_distinct(
+        pl.from_arrow(distinct.toArrow()), gazetteer=options.get("gazetteer") is not False
+    )
     links = df.sparkSession.createDataFrame(
-        _batch.plain_strings(linked.select(*keys, "entity", "alias_source").to_arrow())
+        _batch.plain_strings(linked.select(*keys, *_LINK_COLUMNS).to_arrow())
     )
     m = mentions.join(F.broadcast(links), on=keys, how="left").persist(
         StorageLevel.MEMORY_AND_DISK
     )
     entities = m.select(
         "doc_id", "sent_idx", "start", "end", "text", "label", "score", "sentiment_label",
-        "sentiment_score", "polarity", "entity", "alias_source",
+        "sentiment_score", "polarity", "entity", "entity_label", "entity_id", "country_code",
+        "alias_source",
     )
-    entity_stats, cooccurrence, name_variants = _analysis_tables(m)
+    entity_stats, cooccurrence, name_variants = _analysis_tables(m, links)
     return SparkTables(
         documents=documents,
         sentences=sentences,
@@ -304,6 +308,13 @@ def analyze(
     )
 
 
+_LINK_COLUMNS = (
+    "entity", "entity_label", "entity_id", "country_code", "alias_source", "latitude",
+    "longitude",
+)
+"""What corpus-level linking gives each distinct mention (``batch.link_distinct``)."""
+
+
 def _describe(df: Any) -> str:
     """The input of a DataFrame for the manifest: its files' common folder, else a note."""
     try:
@@ -317,20 +328,27 @@ def _describe(df: Any) -> str:
     return os.path.commonprefix(files).rsplit("/", 1)[0]  # URIs: not os.path.commonpath
 
 
-def _analysis_tables(m: Any) -> tuple[Any, Any, Any]:
+def _analysis_tables(m: Any, links: Any) -> tuple[Any, Any, Any]:
     """``entity_stats``, ``cooccurrence`` and ``name_variants`` from linked mentions, with
-    the local run's definitions (``Aggregator`` in ``src/link/stats.rs``): polarity and
+    the local run's definitions (``Aggregator`` in ``src/link/stats.rs``): an entity is its
+    name and its entity label (``entity_label``, not the mention's NER label); polarity and
     sentiment are the mentions' (``entities.polarity``, ``entities.sentiment_label``);
     ``entity_stats`` averages and counts mentions; ``cooccurrence`` averages, over the
     sentences mentioning both entities, each entity's mean mention polarity in the sentence
-    (``polarity_a``, ``polarity_b``) and the mean of the two (``mean_polarity``)."""
+    (``polarity_a``, ``polarity_b``) and the mean of the two (``mean_polarity``). ``links``:
+    the linking mapping, whose place fields ``entity_stats`` carries."""
     from pyspark.sql import functions as F
 
     m = m.select(
-        "doc_id", "sent_idx", "text", "entity", F.col("_ent_label").alias("label"),
+        "doc_id", "sent_idx", "text", "entity", F.col("entity_label").alias("label"),
         F.col("polarity").cast("double").alias("polarity"),
         F.col("sentiment_label").alias("sentiment"),
     )
+    # The entity's gazetteer fields: one value per entity (the corpus index gives every
+    # mention of an entity the same), joined onto entity_stats.
+    places = links.groupBy(
+        "entity", F.col("entity_label").alias("label")
+    ).agg(*[F.max(c).alias(c) for c in ("entity_id", "country_code", "latitude", "longitude")])
 
     def n_label(label: str) -> Any:
         return F.sum(F.when(F.col("sentiment") == label, 1).otherwise(0))
@@ -376,8 +394,15 @@ def _analysis_tables(m: Any) -> tuple[Any, Any, Any]:
             F.col("last_sent").cast("long").alias("last_sent"),
         )
 
-    entity_stats = stats(per_doc, "document", F.col("doc_id"), F.lit(1)).unionByName(
-        stats(corpus, "corpus", F.lit(None), F.col("documents"))
+    entity_stats = (
+        stats(per_doc, "document", F.col("doc_id"), F.lit(1))
+        .unionByName(stats(corpus, "corpus", F.lit(None), F.col("documents")))
+        .join(F.broadcast(places), on=["entity", "label"], how="left")
+        .select(
+            "scope", "doc_id", "entity", "label", "entity_id", "country_code", "latitude",
+            "longitude", "mentions", "documents", "sentences", "mean_polarity", "n_positive",
+            "n_neutral", "n_negative", "first_sent", "last_sent",
+        )
     )
     # Per sentence and entity: the mean polarity of its mentions there.
     per_sent = m.groupBy("doc_id", "entity", "label", "sent_idx").agg(

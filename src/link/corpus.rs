@@ -238,6 +238,26 @@ impl CorpusIndex {
             }
             resolved.insert(k.clone(), r);
         }
+        // One entity, one set of place fields: an entity (name and label) that some of its
+        // keys reached through the gazetteer and others not (an alias table entry naming
+        // "Russia" as a LOC) takes the gazetteer's id, code and coordinates everywhere.
+        let mut places: HashMap<(String, String), Resolved> = HashMap::new();
+        for r in resolved.values().filter(|r| r.id.is_some()) {
+            let slot = places
+                .entry((name_key(&r.name), r.label.clone()))
+                .or_insert_with(|| r.clone());
+            if r.id < slot.id {
+                *slot = r.clone();
+            }
+        }
+        for r in resolved.values_mut() {
+            if let Some(p) = places.get(&(name_key(&r.name), r.label.clone())) {
+                r.id.clone_from(&p.id);
+                r.country_code.clone_from(&p.country_code);
+                r.latitude = p.latitude;
+                r.longitude = p.longitude;
+            }
+        }
         self.resolved = resolved;
     }
 

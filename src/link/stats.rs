@@ -1,6 +1,12 @@
 //! The analysis tables ([`Aggregator`]): linked mentions streamed into `entity_stats`,
 //! `cooccurrence` and `name_variants` rows.
 //!
+//! An entity is its canonical name and its entity label (the dominant label the corpus
+//! index gives it, see `corpus.rs`), not the mention's NER label: "US" tagged LOC, MISC
+//! and ORG is one `entity_stats` row, one side of a `cooccurrence` pair and one
+//! `name_variants` entity, under `LOC`. `entity_stats` also carries the entity's gazetteer
+//! fields (`entity_id`, `country_code`, `latitude`, `longitude`; null where unknown).
+//!
 //! Sentiment is the mentions' (`entities.polarity`, `entities.sentiment_label`: the
 //! sentiment toward the mention from the target head, else the mention's sentence's):
 //! * `entity_stats.mean_polarity`: the mean polarity of the entity's mentions;
@@ -14,7 +20,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-/// A mention ready for aggregation.
+/// A mention ready for aggregation: its entity's name, label and place fields (not the
+/// mention's own NER label: an entity counts once, under its dominant label).
 #[derive(Debug, Clone)]
 pub struct MentionRow<'a> {
     pub doc_id: &'a str,
@@ -22,6 +29,10 @@ pub struct MentionRow<'a> {
     pub surface: &'a str,
     pub entity: &'a str,
     pub label: &'a str,
+    pub entity_id: Option<&'a str>,
+    pub country_code: Option<&'a str>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
     pub polarity: Option<f32>,
     pub sentiment: Option<&'a str>,
 }
@@ -84,6 +95,10 @@ pub struct StatsRows {
     pub doc_id: Vec<Option<String>>,
     pub entity: Vec<String>,
     pub label: Vec<String>,
+    pub entity_id: Vec<Option<String>>,
+    pub country_code: Vec<Option<String>>,
+    pub latitude: Vec<Option<f64>>,
+    pub longitude: Vec<Option<f64>>,
     pub mentions: Vec<i64>,
     pub documents: Vec<i64>,
     pub sentences: Vec<i64>,
@@ -127,6 +142,16 @@ struct EntityId {
     label: String,
 }
 
+/// An entity's gazetteer fields (`entity_stats.entity_id` ...): the same for every
+/// mention of the entity, as the corpus index resolves them.
+#[derive(Debug, Default, Clone)]
+struct Place {
+    id: Option<String>,
+    country_code: Option<String>,
+    latitude: Option<f64>,
+    longitude: Option<f64>,
+}
+
 /// The entities a sentence mentions, each with the polarities of its mentions there.
 #[derive(Debug, Default, Clone)]
 struct SentenceEntities {
@@ -154,6 +179,7 @@ pub struct Aggregator {
     doc_variants: BTreeMap<(EntityId, String), i64>,
     doc_sents: BTreeMap<i64, SentenceEntities>,
     corpus: BTreeMap<EntityId, Acc>,
+    places: BTreeMap<EntityId, Place>,
     pairs: BTreeMap<(EntityId, EntityId), Pair>,
     pub stats: StatsRows,
     pub variants: VariantRows,
@@ -169,6 +195,14 @@ impl Aggregator {
             entity: m.entity.to_string(),
             label: m.label.to_string(),
         };
+        if m.entity_id.is_some() || m.country_code.is_some() {
+            self.places.entry(id.clone()).or_insert_with(|| Place {
+                id: m.entity_id.map(str::to_string),
+                country_code: m.country_code.map(str::to_string),
+                latitude: m.latitude,
+                longitude: m.longitude,
+            });
+        }
         let acc = self.doc_acc.entry(id.clone()).or_insert_with(|| Acc {
             first: m.sent_idx,
             last: m.sent_idx,
@@ -218,7 +252,7 @@ impl Aggregator {
                 &mut self.stats,
                 "document",
                 Some(&doc),
-                &id,
+                (&id, self.places.get(&id)),
                 &acc,
                 1,
                 n_sent,
@@ -263,7 +297,7 @@ impl Aggregator {
                 &mut self.stats,
                 "corpus",
                 None,
-                id,
+                (id, self.places.get(id)),
                 acc,
                 acc.documents,
                 acc.n_sentences,
@@ -289,7 +323,7 @@ fn push_stats(
     s: &mut StatsRows,
     scope: &str,
     doc: Option<&str>,
-    id: &EntityId,
+    (id, place): (&EntityId, Option<&Place>),
     acc: &Acc,
     documents: i64,
     n_sent: i64,
@@ -298,6 +332,11 @@ fn push_stats(
     s.doc_id.push(doc.map(str::to_string));
     s.entity.push(id.entity.clone());
     s.label.push(id.label.clone());
+    let place = place.cloned().unwrap_or_default();
+    s.entity_id.push(place.id);
+    s.country_code.push(place.country_code);
+    s.latitude.push(place.latitude);
+    s.longitude.push(place.longitude);
     s.mentions.push(acc.mentions);
     s.documents.push(documents);
     s.sentences.push(n_sent);
@@ -322,6 +361,10 @@ mod tests {
             surface,
             entity,
             label: "PER",
+            entity_id: None,
+            country_code: None,
+            latitude: None,
+            longitude: None,
             polarity: Some(pol),
             sentiment: Some(if pol > 0.0 { "positive" } else { "negative" }),
         };
@@ -390,6 +433,10 @@ mod tests {
             surface: entity,
             entity,
             label: "LOC",
+            entity_id: None,
+            country_code: None,
+            latitude: None,
+            longitude: None,
             polarity: pol,
             sentiment: Some(label),
         };

@@ -28,7 +28,7 @@ SENT_COLS = [
 ENT_COLS = [
     *["doc_id", "sent_idx", "start", "end", "text", "label", "score"],
     *["sentiment_label", "sentiment_score", "polarity"],
-    *["entity", "alias_source"],
+    *["entity", "entity_label", "entity_id", "country_code", "alias_source"],
 ]
 
 

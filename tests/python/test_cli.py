@@ -229,10 +229,11 @@ def test_python_options_are_the_cli_options():
     infer = set(_presslens.option_names_of("infer"))
     assert params(presslens.run) == {"input", "output", "append", "overwrite"} | inputs | pipeline
     assert params(presslens.analyze) == {"texts", "ids"} | pipeline
-    assert params(presslens.predict) == {"sentences"} | infer
+    assert params(presslens.predict) == {"sentences", "targets"} | infer
     assert set(presslens.default_options()) == pipeline
     flags = {"drop_patterns": "--drop-pattern", "abbreviations": "--abbreviation",
-             "keep_cols": "--keep-col", "share_encoder": "--no-shared-encoder"}
+             "keep_cols": "--keep-col", "share_encoder": "--no-shared-encoder",
+             "gazetteer": "--no-gazetteer"}
     # --no-shared-encoder and --no-encoder-streams are hidden benchmarking switches; the
     # others are in --help.
     help_text = cli("run", "--help").stdout

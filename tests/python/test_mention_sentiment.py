@@ -61,7 +61,10 @@ def test_entities_carry_the_sentiment_toward_each_mention(tiny_model):
 
 def test_analysis_tables_are_built_from_the_mentions(tiny_model):
     res = analyze(tiny_model)
-    e = res.entities.with_columns(pl.col("polarity").cast(pl.Float64))
+    # An entity is its name and its entity label (not the mention's NER label).
+    e = res.entities.with_columns(
+        pl.col("polarity").cast(pl.Float64), pl.col("entity_label").alias("label")
+    )
     # entity_stats: mentions, their mean polarity and their labels, per entity.
     want = e.group_by("entity", "label").agg(
         pl.len().alias("mentions_want"),

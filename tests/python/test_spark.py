@@ -90,6 +90,32 @@ def test_spark_gives_the_tables_of_a_local_run(spark_tables, local_run):
         # must not depend on that (padding is a function of its own length).
         assert_frame_equal(canonical(got), canonical(expected), check_exact=False,
                            rel_tol=1e-5, abs_tol=1e-5, check_dtypes=True)
+    # The entity columns are among those compared: places from the gazetteer, one label.
+    stats = to_polars(spark_tables.entity_stats).filter(pl.col("scope") == "corpus")
+    russia = stats.filter(pl.col("entity") == "Russia")
+    assert russia["entity_id"].to_list() == ["geonames:2017370"]
+    assert russia["country_code"].to_list() == ["RU"] and russia["latitude"].item() is not None
+    assert stats.select("entity", "label").n_unique() == stats.height
+    ents = to_polars(spark_tables.entities)
+    assert {"gazetteer", "table"} <= set(ents["alias_source"])
+
+
+def test_spark_links_without_the_gazetteer_as_locally(spark, default_model):
+    rows = [{"id": "a", "text": "The U.S. and Russia talked in Moscow. Russian aides agreed."},
+            {"id": "b", "text": "America and the United States are one country."}]
+    local = presslens.analyze([r["text"] for r in rows], ids=[r["id"] for r in rows],
+                              gazetteer=False)
+    tables = ps.analyze(spark.createDataFrame(rows), gazetteer=False)
+    try:
+        for name in ("entities", "entity_stats", "cooccurrence", "name_variants"):
+            expected = getattr(local, name)
+            got = to_polars(getattr(tables, name))
+            assert got.columns == expected.columns, name
+            assert_frame_equal(canonical(got), canonical(expected), check_exact=False,
+                               rel_tol=1e-5, abs_tol=1e-5, check_dtypes=True)
+        assert local.entities["entity_id"].null_count() == local.entities.height
+    finally:
+        tables.unpersist()
 
 
 def test_spark_gives_the_mention_sentiment_tables_of_a_local_run(spark, tiny_model, tmp_path):
