@@ -44,8 +44,10 @@ struct Want {
 }
 
 /// Sentences whose hidden states are kept at once for the target head: groups of about
-/// this many tokens (MiniLM, 384 floats per token: 50 MB).
-const TARGET_GROUP_TOKENS: usize = 32 * 1024;
+/// this many tokens (MiniLM, 384 floats per token: 400 MB). Groups of 32k tokens gave 0.90×
+/// version 3's end-to-end throughput, 256k 0.95× (`presslens bench seeds --min-sentences
+/// 2000`, int8, medians of interleaved rounds; issue 25): each group ends with idle streams.
+const TARGET_GROUP_TOKENS: usize = 256 * 1024;
 
 /// A window of a sentence and where the encoder's outputs for it are: batch and row.
 #[derive(Debug, Clone, Copy)]
