@@ -45,7 +45,7 @@ test-python:
 lint:
 	cargo fmt --check
 	cargo clippy --release --all-targets --features python,testing -- -D warnings
-	$(PY) -m ruff check python tests experiments benches
+	$(PY) -m ruff check python tests experiments benches scripts
 	# The extension's stubs must match the built module.
 	$(PY) -m mypy.stubtest presslens._presslens
 
