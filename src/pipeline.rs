@@ -510,39 +510,7 @@ pub struct Executed {
 /// sentiment_score, polarity toward the mention: the target head's, else the sentence's).
 pub fn predict(analyzer: &Analyzer, sentences: &[String]) -> Result<[DataFrame; 2]> {
     let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
-    let outs = analyzer.analyze(&refs)?;
-    let mut s = SentRows::default();
-    let mut e = EntRows::default();
-    for (i, (text, out)) in sentences.iter().zip(outs).enumerate() {
-        s.sent_idx.push(i as i64);
-        s.text.push(text.clone());
-        let sent = out.sentiment.as_ref();
-        s.sentiment_label.push(sent.map(|x| x.label.clone()));
-        s.sentiment_score.push(sent.map(|x| x.score));
-        s.polarity.push(sent.map(|x| x.polarity));
-        for ent in out.entities {
-            e.sent_idx.push(i as i64);
-            e.start.push(ent.start as i64);
-            e.end.push(ent.end as i64);
-            e.text
-                .push(char_slice(text, ent.start, ent.end).to_string());
-            push_mention_sentiment(&mut e, ent.sentiment.as_ref().or(sent));
-            e.label.push(ent.label);
-            e.score.push(ent.score);
-        }
-    }
-    let sentences = df!(
-        "sent_idx" => s.sent_idx, "text" => s.text, "sentiment_label" => s.sentiment_label,
-        "sentiment_score" => s.sentiment_score, "polarity" => s.polarity,
-    )
-    .map_err(table_err("sentences"))?;
-    let entities = df!(
-        "sent_idx" => e.sent_idx, "start" => e.start, "end" => e.end, "text" => e.text,
-        "label" => e.label, "score" => e.score, "sentiment_label" => e.sentiment_label,
-        "sentiment_score" => e.sentiment_score, "polarity" => e.polarity,
-    )
-    .map_err(table_err("entities"))?;
-    Ok([sentences, entities])
+    predict_frames(sentences, analyzer.analyze(&refs)?, false)
 }
 
 /// [`predict`] for given mentions: the sentiment toward each span of `targets[i]`
@@ -555,7 +523,16 @@ pub fn predict_targets(
     targets: &[Vec<(usize, usize)>],
 ) -> Result<[DataFrame; 2]> {
     let refs: Vec<&str> = sentences.iter().map(String::as_str).collect();
-    let outs = analyzer.analyze_targets(&refs, targets)?;
+    predict_frames(sentences, analyzer.analyze_targets(&refs, targets)?, true)
+}
+
+/// The frames of [`predict`] / [`predict_targets`]. `given`: the entities are the caller's
+/// spans (no NER label or score, and no sentence sentiment in place of the target head's).
+fn predict_frames(
+    sentences: &[String],
+    outs: Vec<SentenceOutput>,
+    given: bool,
+) -> Result<[DataFrame; 2]> {
     let mut s = SentRows::default();
     let mut e = EntRows::default();
     for (i, (text, out)) in sentences.iter().zip(outs).enumerate() {
@@ -571,7 +548,10 @@ pub fn predict_targets(
             e.end.push(ent.end as i64);
             e.text
                 .push(char_slice(text, ent.start, ent.end).to_string());
-            push_mention_sentiment(&mut e, ent.sentiment.as_ref());
+            let fallback = if given { None } else { sent };
+            push_mention_sentiment(&mut e, ent.sentiment.as_ref().or(fallback));
+            e.label.push(ent.label);
+            e.score.push(ent.score);
         }
     }
     let sentences = df!(
@@ -579,13 +559,16 @@ pub fn predict_targets(
         "sentiment_score" => s.sentiment_score, "polarity" => s.polarity,
     )
     .map_err(table_err("sentences"))?;
-    let targets = df!(
+    let mut entities = df!(
         "sent_idx" => e.sent_idx, "start" => e.start, "end" => e.end, "text" => e.text,
-        "sentiment_label" => e.sentiment_label, "sentiment_score" => e.sentiment_score,
-        "polarity" => e.polarity,
+        "label" => e.label, "score" => e.score, "sentiment_label" => e.sentiment_label,
+        "sentiment_score" => e.sentiment_score, "polarity" => e.polarity,
     )
-    .map_err(table_err("targets"))?;
-    Ok([sentences, targets])
+    .map_err(table_err("entities"))?;
+    if given {
+        entities = entities.drop_many(["label", "score"]);
+    }
+    Ok([sentences, entities])
 }
 
 /// The sentiment columns of a mention: the sentiment toward it (target head), else its
